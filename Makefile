@@ -1,0 +1,63 @@
+# lbwatch build. `make build` installs what is missing and builds everything; it is quick when
+# nothing changed. `make demo`, `make test` and `make bench` run it first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+DEB_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config iproute2 bpftool \
+                haproxy nginx-light util-linux procps python3 make g++
+STAMPS := .build-stamps
+BPF_OBJ := bpf/lbwatch.bpf.o
+ADDON := native/build/Release/lbwatch.node
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+.PHONY: build deps demo test test-unit lint bench bench-quick clean
+
+build: $(STAMPS)/deps $(STAMPS)/npm $(BPF_OBJ) $(ADDON) $(STAMPS)/tsc
+
+# Debian packages: installed only when one is missing, so a warm machine never touches apt.
+$(STAMPS)/deps:
+	@mkdir -p $(STAMPS)
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: packages missing ($$missing) and not root: run 'make deps' as root or install them with apt-get" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@touch $@
+
+deps: $(STAMPS)/deps
+
+# npm ci also builds the addon (package.json "install" runs node-gyp).
+$(STAMPS)/npm: package-lock.json $(STAMPS)/deps
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(BPF_OBJ): bpf/lbwatch.bpf.c bpf/lbwatch.h $(wildcard bpf/*.h) $(STAMPS)/deps
+	clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I bpf -c bpf/lbwatch.bpf.c -o $@
+
+$(ADDON): $(wildcard native/*.cc native/*.h native/binding.gyp) bpf/lbwatch.h $(STAMPS)/npm
+	npm run install --silent
+	@touch $@
+
+$(STAMPS)/tsc: $(shell find src -name '*.ts') tsconfig.json $(STAMPS)/npm
+	npx tsc -p tsconfig.json
+	@touch $@
+
+lint: build
+	npx biome check .
+	npx tsc -p tsconfig.test.json
+
+test: build lint
+	npx vitest run
+
+demo: build
+	npx tsx examples/demo/demo.ts
+
+bench: build
+	npx tsx bench/run.ts
+
+bench-quick: build
+	npx tsx bench/run.ts --quick
+
+clean:
+	rm -rf dist native/build $(BPF_OBJ) $(STAMPS)
