@@ -8,7 +8,10 @@ export interface PortRange {
 }
 
 /** `netns` filter: any namespace, the host's (PID 1's), or one given by inode (paths are resolved to inodes at load). */
-export type NetnsFilter = { kind: "any" } | { kind: "host" } | { kind: "inode"; inode: number; source: string };
+export type NetnsFilter =
+  | { kind: "any" }
+  | { kind: "host" }
+  | { kind: "inode"; inode: number; source: string };
 
 export interface ServiceRule {
   name: string;

@@ -1,0 +1,120 @@
+/**
+ * One HAProxy 2.6 in master-worker mode for a contender: started in the foreground as a tracked child,
+ * with a master CLI socket (reloads) and a stats socket at level admin (Runtime API, `show stat`).
+ * The bench keeps its own few-line API client so its measurements do not depend on the code measured.
+ */
+import { connect } from "node:net";
+import { join } from "node:path";
+import { Child } from "./children.js";
+
+export interface HaproxyPaths {
+  config: string;
+  masterSocket: string;
+  runtimeSocket: string;
+}
+
+export function haproxyPaths(dir: string): HaproxyPaths {
+  return {
+    config: join(dir, "haproxy.cfg"),
+    masterSocket: join(dir, "master.sock"),
+    runtimeSocket: join(dir, "api.sock"),
+  };
+}
+
+/** One command per connection: the socket answers and closes. */
+export function apiCommand(socket: string, command: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const conn = connect(socket);
+    let out = "";
+    const timer = setTimeout(() => conn.destroy(new Error(`${socket}: "${command}" timed out`)), timeoutMs);
+    conn.on("connect", () => conn.write(`${command}\n`));
+    conn.on("data", (d) => {
+      out += d.toString();
+    });
+    conn.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    conn.on("close", () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+}
+
+export interface ServerStat {
+  backend: string;
+  server: string;
+  addr: string;
+  status: string;
+  /** Sessions the server was given plus connection errors and retries: grows whenever HAProxy tries it. */
+  attempts: number;
+}
+
+/** Server rows of `show stat` (CSV, header names from its first line). */
+export function parseShowStat(csv: string): ServerStat[] {
+  const lines = csv.split("\n").filter((l) => l.length > 0);
+  const header = (lines[0] ?? "").replace(/^# /, "").split(",");
+  const col = (name: string) => header.indexOf(name);
+  const [px, sv, st, addr, stot, econ, wretr] = [
+    "pxname",
+    "svname",
+    "status",
+    "addr",
+    "stot",
+    "econ",
+    "wretr",
+  ].map(col) as number[];
+  const rows: ServerStat[] = [];
+  for (const line of lines.slice(1)) {
+    const f = line.split(",");
+    const server = f[sv as number] ?? "";
+    if (server === "FRONTEND" || server === "BACKEND") continue;
+    rows.push({
+      backend: f[px as number] ?? "",
+      server,
+      addr: f[addr as number] ?? "",
+      status: f[st as number] ?? "",
+      attempts:
+        Number(f[stot as number] || 0) + Number(f[econ as number] || 0) + Number(f[wretr as number] || 0),
+    });
+  }
+  return rows;
+}
+
+export class Haproxy {
+  readonly paths: HaproxyPaths;
+  readonly child: Child;
+
+  private constructor(paths: HaproxyPaths, child: Child) {
+    this.paths = paths;
+    this.child = child;
+  }
+
+  /** Starts haproxy on paths.config and waits until the Runtime API answers. */
+  static async start(paths: HaproxyPaths, env: Record<string, string>): Promise<Haproxy> {
+    const argv = ["-W", "-db", "-f", paths.config, "-S", `${paths.masterSocket},mode,600`];
+    const child = Child.start("haproxy", argv, { env });
+    const h = new Haproxy(paths, child);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (child.exited) throw new Error(`haproxy exited at start: ${child.stderrTail}`);
+      const ok = await apiCommand(paths.runtimeSocket, "show info", 1000).then(
+        (out) => out.includes("Pid:"),
+        () => false,
+      );
+      if (ok) return h;
+      if (Date.now() > deadline)
+        throw new Error(`haproxy did not answer on ${paths.runtimeSocket}: ${child.stderrTail}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  showStat(): Promise<ServerStat[]> {
+    return apiCommand(this.paths.runtimeSocket, "show stat").then(parseShowStat);
+  }
+
+  stop(): Promise<void> {
+    return this.child.stop(5000);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The HAProxy configuration every contender runs: lbwatch's shipped template,
+ * templates/haproxy.cfg.hbs (one frontend, a backend per service chosen by Host header). lbwatch and
+ * the poller render it through lbwatch's own code; the health-check contenders get it rendered once
+ * with every candidate port as a server and check options in its "server-options" partial, which is
+ * how the template tells users to turn health checks on.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ServiceRule } from "../../src/config/types.js";
+import type { Backend } from "../../src/registry/backend.js";
+import { backendId, endpointOf } from "../../src/registry/backend-id.js";
+import { buildContext } from "../../src/render/context.js";
+import { compileTemplateText } from "../../src/render/template.js";
+import { REPO_DIR } from "./helpers.js";
+import { idleAddress, type Layout } from "./lb-layout.js";
+
+export const TEMPLATE = join(REPO_DIR, "templates", "haproxy.cfg.hbs");
+
+export interface CheckTimers {
+  name: string;
+  /** Put on every server line through the template's "server-options" partial. */
+  serverOptions: string;
+}
+
+export const DEFAULT_CHECKS: CheckTimers = {
+  name: "hc-default",
+  serverOptions: " check inter 2s rise 2 fall 3",
+};
+export const AGGRESSIVE_CHECKS: CheckTimers = {
+  name: "hc-aggressive",
+  serverOptions: " check inter 100ms rise 1 fall 1",
+};
+
+/** The services of every run, port-only (the poller cannot see processes). */
+export function services(layout: Layout): ServiceRule[] {
+  const rule = (name: string, ports: number[]): ServiceRule => ({
+    name,
+    ports: ports.map((p) => ({ from: p, to: p })),
+    netns: { kind: "any" },
+  });
+  return [rule("idle", [layout.idlePort]), rule("probe", layout.probePorts), rule("web", layout.webPorts)];
+}
+
+/** HAProxy's environment: the template takes its bind address and stats socket from it. */
+export function haproxyEnv(layout: Layout): Record<string, string> {
+  return {
+    LBWATCH_HAPROXY_BIND: `127.0.0.1:${layout.frontend}`,
+    LBWATCH_HAPROXY_STATS_SOCKET: layout.haproxy.runtimeSocket,
+  };
+}
+
+function candidate(service: string, address: string, port: number): Backend {
+  return {
+    id: backendId(4, address, port),
+    service,
+    address,
+    port,
+    endpoint: endpointOf(4, address, port),
+    family: 4,
+    pid: 0,
+    comm: "",
+    uid: 0,
+    netns: 0,
+    backlog: 0,
+    sock: 0,
+  };
+}
+
+/** The template rendered with no backends: what HAProxy starts with before a controller's first apply. */
+export async function emptyConfig(layout: Layout): Promise<string> {
+  const template = compileTemplateText(await readFile(TEMPLATE, "utf8"), TEMPLATE);
+  return template.render(buildContext(services(layout), []));
+}
+
+/** Every candidate (web, probe and idle ports) declared up front with the given check options. */
+export async function healthCheckConfig(
+  layout: Layout,
+  timers: CheckTimers,
+  idleCount: number,
+): Promise<string> {
+  const source = (await readFile(TEMPLATE, "utf8")).replace(
+    '{{#*inline "server-options"}}{{/inline~}}',
+    `{{#*inline "server-options"}}${timers.serverOptions}{{/inline~}}`,
+  );
+  if (!source.includes(timers.serverOptions))
+    throw new Error(`${TEMPLATE}: no "server-options" partial to set`);
+  const backends = [
+    ...layout.webPorts.map((p) => candidate("web", "127.0.0.1", p)),
+    ...layout.probePorts.map((p) => candidate("probe", "127.0.0.1", p)),
+    ...Array.from({ length: idleCount }, (_, i) => candidate("idle", idleAddress(i), layout.idlePort)),
+  ];
+  return compileTemplateText(source, TEMPLATE).render(buildContext(services(layout), backends));
+}
+
+/** lbwatch's config: `runtimeApi` false leaves only the master socket, so every change is a reload. */
+export function lbwatchConfig(layout: Layout, options: { runtimeApi: boolean; waitMinMs: number }): string {
+  const list = (ports: number[]) => `[${ports.join(", ")}]`;
+  const h = layout.haproxy;
+  return `wait: { min: ${options.waitMinMs}ms, max: 500ms }
+resync: 0s
+services:
+  idle: { ports: [${layout.idlePort}] }
+  probe: { ports: ${list(layout.probePorts)} }
+  web: { ports: ${list(layout.webPorts)} }
+targets:
+  - template: ${TEMPLATE}
+    dest: ${h.config}
+    check: [haproxy, -c, -q, -f, "{staged}"]
+    haproxy:
+      masterSocket: ${h.masterSocket}
+${options.runtimeApi ? `      runtimeSocket: ${h.runtimeSocket}\n` : ""}`;
+}

@@ -1,0 +1,129 @@
+/**
+ * `make bench` / `make bench-quick`: runs every benchmark in turn, writes bench/results/<name>.json,
+ * the SVG plots and bench/results/summary.md (the README table). Bounded: a watchdog stops
+ * everything past 10 minutes (4 in --quick). `--only=a,b` runs a subset of benchmarks,
+ * `--contenders=a,b` a subset of the load-balancer contenders.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { burst } from "./burst.js";
+import { idleCpu } from "./idle-cpu.js";
+import { lbContenders } from "./lb-contenders.js";
+import { lbIdleCpu } from "./lb-idle-cpu.js";
+import type { BenchContext, Benchmark, ResultFile } from "./lib/bench.js";
+import { stopAll } from "./lib/children.js";
+import { writeFigures } from "./lib/figures.js";
+import { BENCH_DIR } from "./lib/helpers.js";
+import { writeSummary } from "./lib/summary.js";
+import { probeLatency } from "./probe-latency.js";
+import { probeOverhead } from "./probe-overhead.js";
+import { probeThroughput } from "./probe-throughput.js";
+import { renderScale } from "./render-scale.js";
+
+const ALL: Benchmark[] = [
+  probeThroughput,
+  probeLatency,
+  probeOverhead,
+  idleCpu,
+  renderScale,
+  burst,
+  lbContenders,
+  lbIdleCpu,
+];
+const RESULTS = join(BENCH_DIR, "results");
+
+async function machine(): Promise<Record<string, string | number>> {
+  const haproxy = await execa("haproxy", ["-v"], { reject: false });
+  return {
+    kernel: os.release(),
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "",
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    haproxy: haproxy.stdout.split("\n")[0] ?? "",
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const quick = argv.includes("--quick");
+  const list = (flag: string) =>
+    argv
+      .find((a) => a.startsWith(`${flag}=`))
+      ?.slice(flag.length + 1)
+      .split(",");
+  const only = list("--only");
+  const contenders = list("--contenders");
+  const unknown = only?.filter((n) => !ALL.some((b) => b.name === n)) ?? [];
+  if (unknown.length > 0) {
+    console.error(
+      `bench: unknown benchmark ${unknown.join(", ")}; known: ${ALL.map((b) => b.name).join(", ")}`,
+    );
+    return 2;
+  }
+  // 10,000 idle listeners and HAProxy checking them need more descriptors than a default shell allows.
+  await execa("prlimit", ["--pid", String(process.pid), "--nofile=65536:65536"], { reject: false });
+  const budgetMs = quick ? 4 * 60_000 : 10 * 60_000;
+  const watchdog = setTimeout(() => {
+    console.error(`bench: over the ${budgetMs / 60_000} min budget: stopping every helper`);
+    void stopAll().finally(() => process.exit(1));
+  }, budgetMs);
+  const scratch = await mkdtemp(join(os.tmpdir(), "lbwatch-bench-"));
+  await mkdir(RESULTS, { recursive: true });
+  const ctx: BenchContext = {
+    quick,
+    ...(contenders ? { contenders } : {}),
+    scratch,
+    log: (message, fields) =>
+      console.error(`[bench] ${message}${fields ? ` ${JSON.stringify(fields)}` : ""}`),
+  };
+  const about = await machine();
+  let failed = 0;
+  try {
+    for (const bench of ALL.filter((b) => !only || only.includes(b.name))) {
+      const started = Date.now();
+      ctx.log(`${bench.name}: start`);
+      const file: ResultFile = {
+        benchmark: bench.name,
+        mode: quick ? "quick" : "full",
+        startedAt: new Date(started).toISOString(),
+        seconds: 0,
+        machine: { ...about, loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100 },
+      };
+      try {
+        file.result = await bench.run(ctx);
+      } catch (err) {
+        failed++;
+        file.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        ctx.log(`${bench.name}: FAILED`, { error: file.error });
+      } finally {
+        await stopAll();
+      }
+      file.seconds = Math.round((Date.now() - started) / 100) / 10;
+      await writeFile(join(RESULTS, `${bench.name}.json`), `${JSON.stringify(file, null, 2)}\n`);
+      ctx.log(`${bench.name}: done in ${file.seconds} s`);
+    }
+    const results = await loadResults();
+    await writeFigures(RESULTS, results);
+    const summary = await writeSummary(RESULTS, results);
+    console.log(summary);
+  } finally {
+    clearTimeout(watchdog);
+    await stopAll();
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return failed === 0 ? 0 : 1;
+}
+
+async function loadResults(): Promise<Map<string, ResultFile>> {
+  const results = new Map<string, ResultFile>();
+  for (const bench of ALL) {
+    const text = await readFile(join(RESULTS, `${bench.name}.json`), "utf8").catch(() => undefined);
+    if (text) results.set(bench.name, JSON.parse(text) as ResultFile);
+  }
+  return results;
+}
+
+process.on("SIGINT", () => void stopAll().finally(() => process.exit(130)));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,75 @@
+import { writeFile } from "node:fs/promises";
+import { execa } from "execa";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ListenerProcess, startListenerProcess } from "../helpers/listener-process.js";
+import { createWorkspace, lbwatchBin, portBlock, type Workspace } from "./lbwatch-process.js";
+
+let cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  cleanups = [];
+});
+
+async function workspace(slot: number, template?: string): Promise<{ base: number; ws: Workspace }> {
+  const base = portBlock(slot);
+  const ws = await createWorkspace({ ports: `${base}-${base + 99}`, ...(template ? { template } : {}) });
+  cleanups.push(() => ws.remove());
+  return { base, ws };
+}
+
+async function listen(port: number): Promise<ListenerProcess> {
+  const listener = await startListenerProcess({ addr: "127.0.0.1", port, backlog: 8 });
+  cleanups.push(() => listener.stop());
+  return listener;
+}
+
+const lbwatch = (...args: string[]) => execa(lbwatchBin, args, { reject: false, timeout: 30_000 });
+
+// --once takes a /proc snapshot instead of attaching the probe, so these run without eBPF.
+describe("lbwatch run --once", () => {
+  it("renders the listeners up now, checks, writes, reloads once and exits 0", async () => {
+    const { base, ws } = await workspace(10);
+    await listen(base + 4);
+    const result = await lbwatch("run", "--once", "-c", ws.config);
+    expect([result.exitCode, await ws.readDest(), await ws.reloads()]).toEqual([
+      0,
+      `server b127_0_0_1_${base + 4} 127.0.0.1:${base + 4}\n`,
+      1,
+    ]);
+    const again = await lbwatch("run", "--once", "-c", ws.config);
+    expect([again.exitCode, await ws.reloads()]).toEqual([0, 1]);
+  });
+
+  it("exits 1 and leaves dest alone when the check fails", async () => {
+    const poison = portBlock(11) + 9;
+    const { ws } = await workspace(
+      11,
+      `{{#each services.web.backends}}{{#if (eq port ${poison})}}POISON{{/if}}\n{{/each}}`,
+    );
+    await writeFile(ws.dest, "old\n");
+    await listen(poison);
+    const result = await lbwatch("run", "--once", "-c", ws.config);
+    expect([result.exitCode, await ws.readDest(), await ws.reloads()]).toEqual([1, "old\n", 0]);
+    expect(result.stderr).toContain('"code":"E_CHECK_FAILED"');
+  });
+
+  it("with --dry-run prints the diff on stdout, exits 0 and writes nothing", async () => {
+    const { base, ws } = await workspace(12);
+    await listen(base + 1);
+    const result = await lbwatch("run", "--once", "--dry-run", "-c", ws.config);
+    expect([result.exitCode, result.stdout, await ws.readDest(), await ws.reloads()]).toEqual([
+      0,
+      `--- ${ws.dest}\tcurrent\n+++ ${ws.dest}\trendered\n@@ -0,0 +1,1 @@\n+server b127_0_0_1_${base + 1} 127.0.0.1:${base + 1}`,
+      undefined,
+      0,
+    ]);
+  });
+
+  it("exits 2 naming the key path when the config is invalid", async () => {
+    const { ws } = await workspace(13);
+    await writeFile(ws.config, "services:\n  web:\n    ports: [80, 90x]\ntargets: []\n");
+    const result = await lbwatch("run", "--once", "-c", ws.config);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('services.web.ports[1]: "90x" is not a port or range');
+  });
+});

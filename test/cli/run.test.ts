@@ -1,0 +1,194 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { execa } from "execa";
+import { afterEach, expect, it } from "vitest";
+import { describeEbpf } from "../helpers/ebpf.js";
+import { type ListenerProcess, startListenerProcess } from "../helpers/listener-process.js";
+import { createTestNetns, type TestNetns } from "../helpers/netns.js";
+import {
+  createWorkspace,
+  type LbwatchRun,
+  portBlock,
+  startRun,
+  until,
+  type Workspace,
+} from "./lbwatch-process.js";
+
+/** Opens `count` listeners on 127.0.0.1 from port `from` in one tick of one process; stdin EOF ends it. */
+const MANY_LISTENERS = `
+const net = require("net");
+const [from, count] = process.argv.slice(1).map(Number);
+let ready = 0;
+for (let i = 0; i < count; i++) net.createServer().listen(from + i, "127.0.0.1", () => ++ready === count && console.log("ready"));
+process.stdin.on("end", () => process.exit(0)).resume();`;
+
+let cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  cleanups = [];
+});
+
+async function setup(slot: number, flags: string[] = [], template?: string) {
+  const base = portBlock(slot);
+  const ws = await createWorkspace({ ports: `${base}-${base + 99}`, ...(template ? { template } : {}) });
+  cleanups.push(() => ws.remove());
+  const run = await startRun(ws, flags);
+  cleanups.push(() => run.stop());
+  return { base, ws, run };
+}
+
+async function listen(addr: string, port: number, netns?: TestNetns): Promise<ListenerProcess> {
+  const listener = await startListenerProcess({ addr, port, backlog: 16, ...(netns ? { netns } : {}) });
+  cleanups.push(() => listener.stop());
+  return listener;
+}
+
+const destHas = (ws: Workspace, text: string) => async () => (await ws.readDest())?.includes(text) === true;
+const applied = (run: LbwatchRun) => run.logs().filter((l) => l.msg === "target applied");
+
+describeEbpf("lbwatch run (real probe, child process)", () => {
+  it("adds a server that starts listening, runs the reload argv, removes it when killed, and exits 0 on SIGTERM", async () => {
+    const { base, ws, run } = await setup(0);
+    const reloadsAtStart = await ws.reloads();
+    const listener = await listen("127.0.0.1", base + 1);
+    expect(await until(destHas(ws, `127.0.0.1:${base + 1}`))).toBe(true);
+    expect(await ws.readDest()).toBe(`server b127_0_0_1_${base + 1} 127.0.0.1:${base + 1}\n`);
+    expect(await until(async () => (await ws.reloads()) === reloadsAtStart + 1)).toBe(true);
+    const line = await run.waitForLog(
+      (l) => l.msg === "target applied" && (l.added as string[]).length === 1,
+    );
+    expect(line).toMatchObject({
+      target: ws.dest,
+      added: [`b127_0_0_1_${base + 1}`],
+      removed: [],
+      write: "rename",
+    });
+    expect(line.latencyMs).toBeGreaterThan(0);
+
+    process.kill(listener.pid, "SIGKILL");
+    expect(await until(async () => (await ws.readDest()) === "")).toBe(true);
+    expect(await until(async () => (await ws.reloads()) === reloadsAtStart + 2)).toBe(true);
+    expect(await run.stop()).toBe(0);
+  });
+
+  it("applies 50 listeners started at once in one or two renders, not 50", async () => {
+    const { base, ws, run } = await setup(1);
+    const before = { reloads: await ws.reloads(), applied: applied(run).length };
+    const many = execa(process.execPath, ["-e", MANY_LISTENERS, String(base), "50"], {
+      reject: false,
+      timeout: 30_000,
+    });
+    cleanups.push(async () => {
+      many.stdin?.end();
+      await many;
+    });
+    const allThere = async () => ((await ws.readDest()) ?? "").split("\n").filter(Boolean).length === 50;
+    expect(await until(allThere)).toBe(true);
+    const renders = () => applied(run).length - before.applied;
+    expect(await until(() => renders() >= 1)).toBe(true);
+    // Anything still to come from this burst would be logged within `wait.max` plus a reload.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect([renders() >= 1 && renders() <= 2, (await ws.reloads()) - before.reloads]).toEqual([
+      true,
+      renders(),
+    ]);
+  });
+
+  it("with --dry-run prints the unified diff of each change and never touches dest or reloads", async () => {
+    const base = portBlock(2);
+    const ws = await createWorkspace({ ports: `${base}-${base + 99}` });
+    cleanups.push(() => ws.remove());
+    await writeFile(ws.dest, "# written by hand\n");
+    const run = await startRun(ws, ["--dry-run"]);
+    cleanups.push(() => run.stop());
+    await listen("127.0.0.1", base + 5);
+    const added = `+server b127_0_0_1_${base + 5} 127.0.0.1:${base + 5}`;
+    expect(await until(() => run.stdout().includes(added))).toBe(true);
+    expect(run.stdout()).toContain(`--- ${ws.dest}\tcurrent\n+++ ${ws.dest}\trendered\n`);
+    expect(run.stdout()).toContain(`-# written by hand\n${added}\n`);
+    expect([await ws.readDest(), await ws.reloads()]).toEqual(["# written by hand\n", 0]);
+  });
+
+  it("re-renders at once when the template is edited", async () => {
+    const { base, ws } = await setup(3);
+    await listen("127.0.0.1", base + 7);
+    expect(await until(destHas(ws, `127.0.0.1:${base + 7}`))).toBe(true);
+    await writeFile(ws.template, "{{#each services.web.backends}}backend-v2 {{endpoint}}\n{{/each}}");
+    expect(await until(async () => (await ws.readDest()) === `backend-v2 127.0.0.1:${base + 7}\n`)).toBe(
+      true,
+    );
+  });
+
+  it("keeps the last good output and keeps running when an edited template has a syntax error", async () => {
+    const { base, ws, run } = await setup(4);
+    await listen("127.0.0.1", base + 1);
+    expect(await until(destHas(ws, `127.0.0.1:${base + 1}`))).toBe(true);
+    await writeFile(ws.template, "ok\n{{#each services.web.backends}}\nserver {{endpoint}}\n");
+    const error = await run.waitForLog((l) => l.msg === "template not recompiled: keeping the last good one");
+    expect(error).toMatchObject({ template: ws.template, code: "E_TEMPLATE" });
+    expect(error.error).toMatch(new RegExp(`^${ws.template}:\\d+:\\d+: `));
+    // Still running, still on the last good template.
+    await listen("127.0.0.1", base + 2);
+    expect(await until(destHas(ws, `127.0.0.1:${base + 2}`))).toBe(true);
+    expect(await ws.readDest()).toBe(
+      `server b127_0_0_1_${base + 1} 127.0.0.1:${base + 1}\nserver b127_0_0_1_${base + 2} 127.0.0.1:${base + 2}\n`,
+    );
+  });
+
+  it("leaves dest unchanged and skips the reload when the check fails, and applies the next good change", async () => {
+    const template = `{{#each services.web.backends}}server {{endpoint}}{{#if (eq port ${portBlock(5) + 66})}} POISON{{/if}}\n{{/each}}`;
+    const { base, ws, run } = await setup(5, [], template);
+    const before = { dest: await ws.readDest(), reloads: await ws.reloads() };
+    const poison = await listen("127.0.0.1", base + 66);
+    const failed = await run.waitForLog((l) => l.code === "E_CHECK_FAILED");
+    expect(failed).toMatchObject({ target: ws.dest, exitCode: 3, timedOut: false });
+    expect([await ws.readDest(), await ws.reloads()]).toEqual([before.dest, before.reloads]);
+    await poison.stop();
+    await listen("127.0.0.1", base + 3);
+    expect(await until(async () => (await ws.readDest()) === `server 127.0.0.1:${base + 3}\n`)).toBe(true);
+    expect(await until(async () => (await ws.reloads()) === before.reloads + 1)).toBe(true);
+  });
+
+  it("lists a listener in a test-made netns on that netns's veth address and leaves out a loopback-only one", async () => {
+    const octet = 20 + (process.pid % 200);
+    const netns = await createTestNetns("run", [`10.${octet}.0.1/24`]);
+    cleanups.push(() => netns.destroy());
+    const { base, ws } = await setup(6);
+    await listen("127.0.0.1", base + 1, netns);
+    await listen("0.0.0.0", base + 2, netns);
+    expect(await until(destHas(ws, `:${base + 2}`))).toBe(true);
+    expect(await ws.readDest()).toBe(`server b10_${octet}_0_1_${base + 2} 10.${octet}.0.1:${base + 2}\n`);
+  });
+
+  it("reloads the config when the file is edited or on SIGHUP, keeping the running one when the edit is invalid", async () => {
+    const base = portBlock(7);
+    const ws = await createWorkspace({ ports: `${base}-${base + 9}` });
+    cleanups.push(() => ws.remove());
+    const run = await startRun(ws);
+    cleanups.push(() => run.stop());
+    const valid = await readFile(ws.config, "utf8");
+    await listen("127.0.0.1", base + 50);
+
+    await writeFile(ws.config, valid.replace("resync: 0", "resync: soon"));
+    const rejected = await run.waitForLog((l) => l.msg === "config not reloaded: keeping the running one");
+    expect(rejected).toMatchObject({
+      reason: "file",
+      code: "E_CONFIG",
+      error: 'resync: "soon" is not a duration such as 20ms, 1s or 1m',
+    });
+
+    // A wider port range takes in the listener that was already up; resync every 300 ms.
+    await writeFile(
+      ws.config,
+      valid.replace(`${base}-${base + 9}`, `${base}-${base + 99}`).replace("resync: 0", "resync: 300ms"),
+    );
+    expect(await until(destHas(ws, `127.0.0.1:${base + 50}`))).toBe(true);
+    const resynced = await run.waitForLog((l) => l.msg === "resynced from a fresh snapshot");
+    expect(resynced).toMatchObject({ reason: "timer", listenersWrong: 0, backendsWrong: 0 });
+
+    process.kill(run.pid, "SIGHUP");
+    expect(await run.waitForLog((l) => l.msg === "config reloaded" && l.reason === "SIGHUP")).toMatchObject({
+      services: 1,
+      targets: 1,
+    });
+  });
+});

@@ -1,0 +1,60 @@
+/** HTTP backends in their own processes (test/fixtures/http-backend.mjs), as lbwatch sees real services. */
+import { fileURLToPath } from "node:url";
+import { execa, type ResultPromise } from "execa";
+import type { TestNetns } from "../helpers/netns.js";
+
+const script = fileURLToPath(new URL("../fixtures/http-backend.mjs", import.meta.url));
+
+export interface BackendProcess {
+  port: number;
+  /** Wall clock (epoch ms, sub-ms) when every port was listening. */
+  listenedAt: number;
+  /** Graceful stop: close the listeners, finish requests, exit. Resolves with when it stopped listening. */
+  stop(): Promise<number>;
+  /** SIGKILL: a crash. */
+  kill(): Promise<void>;
+}
+
+function firstLine(child: ResultPromise, prefix: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`backend printed no "${prefix}": ${out}`)), 10_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split("\n").find((l) => l.startsWith(`${prefix} `));
+      if (!line) return;
+      clearTimeout(timer);
+      child.stdout?.off("data", onData);
+      resolve(Number(line.split(" ")[1]));
+    };
+    child.stdout?.on("data", onData);
+    child.then(() => reject(new Error(`backend exited: ${out}`)), reject);
+  });
+}
+
+export async function startBackend(
+  addr: string,
+  port: number,
+  options: { count?: number; netns?: TestNetns } = {},
+): Promise<BackendProcess> {
+  const argv = [process.execPath, script, addr, String(port), String(options.count ?? 1)];
+  const child = options.netns
+    ? options.netns.spawn(argv)
+    : execa(argv[0] as string, argv.slice(1), { reject: false });
+  const listenedAt = await firstLine(child, "listening");
+  return {
+    port,
+    listenedAt,
+    async stop() {
+      const closed = firstLine(child, "closed");
+      child.stdin?.end();
+      const at = await closed;
+      await child;
+      return at;
+    },
+    async kill() {
+      child.kill("SIGKILL");
+      await child;
+    },
+  };
+}

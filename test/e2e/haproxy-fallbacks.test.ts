@@ -1,0 +1,70 @@
+import { execa } from "execa";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeEbpf } from "../helpers/ebpf.js";
+import { get, waitFor } from "../helpers/http.js";
+import { createTestNetns, type TestNetns } from "../helpers/netns.js";
+import { type BackendProcess, startBackend } from "./backend-process.js";
+import { startHaproxyHarness } from "./lb-harness.js";
+
+/** A template edit that breaks the config as soon as service web has a backend. */
+const BROKEN = "{{#if services.web.backends}}    no-such-keyword\n{{/if}}";
+
+describeEbpf("lbwatch with a real HAProxy: a render that HAProxy's check rejects", () => {
+  let h: Awaited<ReturnType<typeof startHaproxyHarness>>;
+  let b: BackendProcess | undefined;
+  beforeAll(async () => {
+    h = await startHaproxyHarness(2, { edit: (t) => t.replace("defaults\n", `defaults\n${BROKEN}`) });
+  });
+  afterAll(async () => {
+    await b?.kill();
+    await h?.stop();
+  });
+
+  it("leaves the running HAProxy on the old config and logs the failing line", async () => {
+    const before = await h.ws.readDest();
+    b = await startBackend("127.0.0.1", h.base + 1);
+    const failed = await h.run.waitForLog((l) => l.code === "E_CHECK_FAILED");
+    // haproxy -c names "[<staged file>:<line>]"; the line is the one holding the bad keyword.
+    const line = (before ?? "").split("\n").indexOf("defaults") + 2;
+    expect(String(failed.stderr)).toMatch(new RegExp(`:${line}\\] : unknown keyword 'no-such-keyword'`));
+    expect(await h.ws.readDest()).toBe(before);
+    expect((await get(h.haproxy.port, { host: "web" })).status).toBe(503);
+  });
+});
+
+describeEbpf("lbwatch with a real HAProxy: backends in another network namespace", () => {
+  // HAProxy runs in one test-made namespace, the backend in another, joined by a veth pair.
+  const subnet = `10.${100 + (process.pid % 100)}.${process.pid % 250}`;
+  let lb: TestNetns;
+  let be: TestNetns;
+  let h: Awaited<ReturnType<typeof startHaproxyHarness>>;
+  beforeAll(async () => {
+    lb = await createTestNetns("lb");
+    be = await createTestNetns("be");
+    await be.ip("link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", lb.name);
+    await be.ip("addr", "add", `${subnet}.2/24`, "dev", "v0");
+    await lb.ip("addr", "add", `${subnet}.1/24`, "dev", "v1");
+    await be.ip("link", "set", "v0", "up");
+    await lb.ip("link", "set", "v1", "up");
+    h = await startHaproxyHarness(3, { wrap: (argv) => ["ip", "netns", "exec", lb.name, ...argv] });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await be?.destroy();
+    await lb?.destroy();
+  });
+
+  it("routes to the backend's veth address", async () => {
+    await startBackend("0.0.0.0", h.base + 1, { netns: be });
+    const curl = ["ip", "netns", "exec", lb.name, "curl", "-s", "-m", "2", "-H", "Host: web"];
+    const url = `http://127.0.0.1:${h.haproxy.port}/`;
+    await waitFor(
+      async () => (await execa(curl[0] as string, [...curl.slice(1), url])).stdout === `port ${h.base + 1}`,
+      5000,
+      10,
+    );
+    expect(await h.ws.readDest()).toContain(
+      `server b${subnet.replaceAll(".", "_")}_2_${h.base + 1} ${subnet}.2:${h.base + 1}`,
+    );
+  });
+});

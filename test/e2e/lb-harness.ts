@@ -1,0 +1,138 @@
+/**
+ * A real load balancer plus `bin/lbwatch run` as a child process, wired as an operator would: the
+ * shipped template (or a variant of it), `check` with the load balancer's own validator, and for
+ * HAProxy the Runtime API and master CLI sockets. Backends belong to service "web" when a node
+ * process (uid 0) listens on one of the 100 ports of a pid-based block.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { compileTemplateText } from "../../src/render/template.js";
+import { type LbwatchRun, portBlock, startRun, type Workspace } from "../cli/lbwatch-process.js";
+import { childrenOf, freePort, type RunningHaproxy, startHaproxy } from "../helpers/haproxy.js";
+import { renderContext } from "../helpers/render-context.js";
+
+export const TEMPLATES = new URL("../../templates/", import.meta.url).pathname;
+
+export interface Harness {
+  /** First port of service web's 100. */
+  base: number;
+  ws: Workspace;
+  run: LbwatchRun;
+  /** The "target applied" log lines so far. */
+  applied(): Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+function workspace(dir: string, dest: string, template: string): Workspace {
+  return {
+    dir,
+    config: join(dir, "lbwatch.yaml"),
+    template,
+    dest,
+    marker: join(dir, "unused"),
+    reloads: async () => 0,
+    readDest: () => readFile(dest, "utf8").catch(() => undefined),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+async function writeConfig(ws: Workspace, base: number, target: string[]): Promise<void> {
+  const lines = [
+    "wait: { min: 5ms, max: 100ms }",
+    "resync: 0",
+    "services:",
+    "  web:",
+    `    ports: [${base}-${base + 99}]`,
+    "    uid: [0]",
+    '    comm: ["node*", "python3"]',
+    "targets:",
+    ...target.map((l) => `  ${l}`),
+    "",
+  ];
+  await writeFile(ws.config, lines.join("\n"));
+}
+
+const argv = (list: string[]) => `[${list.map((a) => JSON.stringify(a)).join(", ")}]`;
+
+async function start(ws: Workspace, base: number, cleanup: () => Promise<void>): Promise<Harness> {
+  const run = await startRun(ws).catch(async (err: unknown) => {
+    await cleanup();
+    throw err;
+  });
+  return {
+    base,
+    ws,
+    run,
+    applied: () => run.logs().filter((l) => l.msg === "target applied"),
+    async stop() {
+      await run.stop();
+      await cleanup();
+    },
+  };
+}
+
+/**
+ * HAProxy started on the render of an empty service web, then lbwatch. `edit` may change the template
+ * text first (the copy lives in the workspace, so a test can also edit it while lbwatch runs).
+ */
+export async function startHaproxyHarness(
+  slot: number,
+  options: { edit?: (template: string) => string; wrap?: (argv: string[]) => string[] } = {},
+): Promise<Harness & { haproxy: RunningHaproxy }> {
+  const base = portBlock(slot);
+  const source = await readFile(join(TEMPLATES, "haproxy.cfg.hbs"), "utf8");
+  const haproxy = await startHaproxy(
+    compileTemplateText(source, "haproxy.cfg.hbs").render(renderContext({ web: [] })),
+  );
+  const ws = workspace(haproxy.dir, haproxy.cfg, join(haproxy.dir, "haproxy.cfg.hbs"));
+  await writeFile(ws.template, options.edit ? options.edit(source) : source);
+  await writeConfig(ws, base, [
+    "- template: haproxy.cfg.hbs",
+    "  dest: haproxy.cfg",
+    `  check: ${argv(["haproxy", "-c", "-f", "{staged}"])}`,
+    `  haproxy: { runtimeSocket: ${haproxy.statsSocket}, masterSocket: ${haproxy.masterSocket} }`,
+  ]);
+  const harness = await start(ws, base, () => haproxy.stop());
+  return { ...harness, haproxy };
+}
+
+/** nginx (foreground master, pid file in the workspace) on `listen` of the shipped template, then lbwatch. */
+export async function startNginxHarness(
+  slot: number,
+): Promise<Harness & { port: number; processes(): Promise<number> }> {
+  const base = portBlock(slot);
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), "lbwatch-nginx-"));
+  const ws = workspace(dir, join(dir, "nginx.conf"), join(dir, "nginx.conf.hbs"));
+  // The shipped template listens on port 80: the test's copy listens on a loopback port of its block.
+  const source = (await readFile(join(TEMPLATES, "nginx.conf.hbs"), "utf8")).replaceAll(
+    "listen 80;",
+    `listen 127.0.0.1:${port};`,
+  );
+  await writeFile(ws.template, source);
+  await writeFile(
+    ws.dest,
+    compileTemplateText(source, ws.template).render(renderContext({ web: [] })),
+    options,
+  );
+  const pid = `pid ${join(dir, "nginx.pid")};`;
+  const nginx = execa("nginx", ["-c", ws.dest, "-g", `${pid} daemon off;`], {
+    reject: false,
+    stdin: "ignore",
+  });
+  await writeConfig(ws, base, [
+    "- template: nginx.conf.hbs",
+    "  dest: nginx.conf",
+    `  check: ${argv(["nginx", "-t", "-q", "-c", "{staged}", "-g", pid])}`,
+    `  reload: ${argv(["nginx", "-c", ws.dest, "-g", pid, "-s", "reload"])}`,
+  ]);
+  const stopNginx = async () => {
+    nginx.kill("SIGTERM");
+    await nginx;
+    await ws.remove();
+  };
+  const harness = await start(ws, base, stopNginx);
+  return { ...harness, port, processes: async () => 1 + (await childrenOf(nginx.pid ?? 0)).length };
+}

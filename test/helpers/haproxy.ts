@@ -1,0 +1,101 @@
+/**
+ * A real HAProxy in master-worker mode for tests: sockets and config under a temp dir, the frontend on
+ * a free loopback port. The shipped template reads its bind address and stats socket from the
+ * environment (LBWATCH_HAPROXY_BIND, LBWATCH_HAPROXY_STATS_SOCKET), which `env` holds for any
+ * other process (lbwatch's `haproxy -c`) that must see the same values.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa, type ResultPromise } from "execa";
+import { sendCommand } from "../../src/targets/haproxy/cli-socket.js";
+
+export interface RunningHaproxy {
+  dir: string;
+  cfg: string;
+  masterSocket: string;
+  statsSocket: string;
+  port: number;
+  env: Record<string, string>;
+  pid: number;
+  /** The master and every process it started that is still alive (workers, old workers). */
+  processCount(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** A port nothing listens on right now (the kernel's pick, released at once). */
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== "object" || address === null) throw new Error("no port");
+  return address.port;
+}
+
+export async function childrenOf(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // Field 4 (ppid) follows "pid (comm) state"; comm may hold spaces, so split after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] !== "Z" && Number(fields[1]) === pid) found.push(Number(entry));
+  }
+  return found;
+}
+
+/** Starts HAProxy on `config` (text, written to dir/haproxy.cfg) and waits until both its sockets answer. */
+export async function startHaproxy(
+  config: string,
+  options: { wrap?: (argv: string[]) => string[] } = {},
+): Promise<RunningHaproxy> {
+  const dir = await mkdtemp(join(tmpdir(), "lbwatch-haproxy-"));
+  const cfg = join(dir, "haproxy.cfg");
+  const masterSocket = join(dir, "master.sock");
+  const statsSocket = join(dir, "admin.sock");
+  const port = await freePort();
+  const env = { LBWATCH_HAPROXY_BIND: `127.0.0.1:${port}`, LBWATCH_HAPROXY_STATS_SOCKET: statsSocket };
+  await writeFile(cfg, config);
+  // `wrap` may run it elsewhere (`ip netns exec NAME ...`, which execs in place: the pid stays HAProxy's).
+  const [file, ...args] = (options.wrap ?? ((a) => a))(["haproxy", "-W", "-db", "-S", masterSocket, "-f", cfg]);
+  const child: ResultPromise = execa(file as string, args, {
+    env,
+    reject: false,
+    stdin: "ignore",
+  });
+  const stop = async () => {
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await child;
+    clearTimeout(timer);
+    await rm(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    // The worker answers on the stats socket before the master has opened its CLI: wait for both.
+    const worker = await sendCommand(statsSocket, "show info", { timeoutMs: 500 }).catch(() => "");
+    const master = await sendCommand(masterSocket, "show proc", { timeoutMs: 500 }).catch(() => "");
+    if (worker.includes("Pid:") && master.includes("worker")) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      const result = await child;
+      throw new Error(`haproxy did not start: ${result.stderr || result.stdout}`);
+    }
+    await sleep(20);
+  }
+  const pid = child.pid ?? 0;
+  return {
+    dir,
+    cfg,
+    masterSocket,
+    statsSocket,
+    port,
+    env,
+    pid,
+    processCount: async () => 1 + (await childrenOf(pid)).length,
+    stop,
+  };
+}
