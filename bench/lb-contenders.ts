@@ -17,8 +17,8 @@ import { routingTrials } from "./lib/routing-trials.js";
 const brief = (s: Summary | undefined) =>
   s && { n: s.n, p50: round(s.p50, 1), p90: round(s.p90, 1), p99: round(s.p99, 1), max: round(s.max, 1) };
 
-/** The wait-1ms variant only shows what lbwatch's quiescence costs in latency; it skips the restart. */
-const latencyOnly = (spec: ContenderSpec) => spec.name.endsWith("-wait1ms");
+/** The floor variant only shows what the check and the quiescence cost in latency; it skips the restart. */
+const latencyOnly = (spec: ContenderSpec) => spec.name.endsWith("-nocheck-wait1ms");
 
 async function runContender(spec: ContenderSpec, ctx: BenchContext, trials: number) {
   const layout = await makeLayout(join(ctx.scratch, "lb", spec.name), trials);
@@ -31,6 +31,7 @@ async function runContender(spec: ContenderSpec, ctx: BenchContext, trials: numb
     const restart = latencyOnly(spec)
       ? undefined
       : await rollingRestart(web, layout.webPorts, layout.frontend, spec);
+    const troubled = routing.lost > 0 || (restart?.failed ?? 0) > 0;
     return {
       listenToServedMs: brief(summarize(routing.listenToServedMs)),
       closeToLastAttemptMs: brief(summarize(routing.closeToLastAttemptMs)),
@@ -38,6 +39,15 @@ async function runContender(spec: ContenderSpec, ctx: BenchContext, trials: numb
       lost: routing.lost,
       rollingRestart: restart,
       samples: { listenToServedMs: routing.listenToServedMs.map((v) => round(v, 2)) },
+      // What the controller and HAProxy said last, when something went wrong.
+      ...(troubled
+        ? {
+            stderrTail: {
+              controller: running.controller?.stderrTail.slice(-1500),
+              haproxy: running.haproxy.child.stderrTail.slice(-1500),
+            },
+          }
+        : {}),
     };
   } finally {
     await running.stop();

@@ -15,7 +15,9 @@ import { makeLayout } from "./lib/lb-layout.js";
 import { round } from "./lib/percentiles.js";
 
 /** lbwatch-reload idles like lbwatch-api (no events, no applies), and the wait variant likewise. */
-const IDLE_CONTENDERS = CONTENDERS.filter((c) => c.name !== "lbwatch-reload" && !c.name.endsWith("-wait1ms"));
+const IDLE_CONTENDERS = CONTENDERS.filter(
+  (c) => c.name !== "lbwatch-reload" && !c.name.endsWith("-nocheck-wait1ms"),
+);
 
 export const lbIdleCpu: Benchmark = {
   name: "lb-idle-cpu",

@@ -9,7 +9,10 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
   if (pretty) {
     return pino({
       level,
-      transport: { target: "pino-pretty", options: { destination: 2, colorize: true, ignore: "pid,hostname" } },
+      transport: {
+        target: "pino-pretty",
+        options: { destination: 2, colorize: true, ignore: "pid,hostname" },
+      },
     });
   }
   return pino({ level, base: undefined }, pino.destination({ dest: 2, sync: true }));

@@ -93,8 +93,14 @@ export async function healthCheckConfig(
   return compileTemplateText(source, TEMPLATE).render(buildContext(services(layout), backends));
 }
 
-/** lbwatch's config: `runtimeApi` false leaves only the master socket, so every change is a reload. */
-export function lbwatchConfig(layout: Layout, options: { runtimeApi: boolean; waitMinMs: number }): string {
+/**
+ * lbwatch's config: `runtimeApi` false leaves only the master socket, so every change is a reload;
+ * `check` runs `haproxy -c` on each staged file before it goes live (what a careful setup does).
+ */
+export function lbwatchConfig(
+  layout: Layout,
+  options: { runtimeApi: boolean; waitMinMs: number; check: boolean },
+): string {
   const list = (ports: number[]) => `[${ports.join(", ")}]`;
   const h = layout.haproxy;
   return `wait: { min: ${options.waitMinMs}ms, max: 500ms }
@@ -106,8 +112,7 @@ services:
 targets:
   - template: ${TEMPLATE}
     dest: ${h.config}
-    check: [haproxy, -c, -q, -f, "{staged}"]
-    haproxy:
+${options.check ? '    check: [haproxy, -c, -q, -f, "{staged}"]\n' : ""}    haproxy:
       masterSocket: ${h.masterSocket}
 ${options.runtimeApi ? `      runtimeSocket: ${h.runtimeSocket}\n` : ""}`;
 }

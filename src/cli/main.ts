@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { isLbwatchError } from "../errors.js";
+import { type ErrorCode, isLbwatchError } from "../errors.js";
 import * as check from "./check.js";
 import * as events from "./events.js";
 import * as ls from "./ls.js";
@@ -12,6 +12,9 @@ const COMMANDS: { register(program: Command): void }[] = [events, ls, run, check
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
+
+/** Bad input the operator must fix (flags, config, templates) exits 2, like a usage error. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(["E_USAGE", "E_CONFIG", "E_TEMPLATE"]);
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -55,7 +58,7 @@ export function describeError(err: unknown): { line: string; code: number } {
     const message = err.code === "E_CONFIG" ? err.message : oneLine(err.message);
     return {
       line: `lbwatch: ${err.code}: ${message}`,
-      code: err.code === "E_USAGE" ? EXIT_USAGE : EXIT_ERROR,
+      code: USAGE_CODES.has(err.code) ? EXIT_USAGE : EXIT_ERROR,
     };
   }
   return {

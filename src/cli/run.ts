@@ -1,7 +1,5 @@
 /** `lbwatch run`: the controller as a daemon, or one pass with --once; --dry-run prints diffs instead. */
 import type { Command } from "commander";
-import { Controller } from "../controller/controller.js";
-import { isLbwatchError } from "../errors.js";
 import { createLogger } from "../log.js";
 
 interface RunFlags {
@@ -12,24 +10,16 @@ interface RunFlags {
 
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
-/** Exit status for an invalid config or template (issue 3), as `lbwatch check` gives. */
-const INVALID = 2;
-
 async function run(flags: RunFlags): Promise<void> {
   const log = createLogger();
-  let controller: Controller;
-  try {
-    controller = await Controller.load({
-      configFile: flags.config,
-      log,
-      ...(flags.dryRun ? { dryRun: { out: process.stdout, color: process.stdout.isTTY === true } } : {}),
-    });
-  } catch (err) {
-    if (!isLbwatchError(err, "E_CONFIG") && !isLbwatchError(err, "E_TEMPLATE")) throw err;
-    process.stderr.write(`lbwatch: ${err.code}: ${err.message}\n`);
-    process.exitCode = INVALID;
-    return;
-  }
+  // Loaded here, not at the top: the other subcommands should not pay for the controller's imports.
+  const { Controller } = await import("../controller/controller.js");
+  // An invalid config or template throws E_CONFIG / E_TEMPLATE: main() prints it and exits 2.
+  const controller = await Controller.load({
+    configFile: flags.config,
+    log,
+    ...(flags.dryRun ? { dryRun: { out: process.stdout, color: process.stdout.isTTY === true } } : {}),
+  });
   if (flags.once) {
     if (!(await controller.once())) process.exitCode = 1;
     return;

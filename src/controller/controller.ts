@@ -28,8 +28,8 @@ export interface ControllerOptions {
 }
 
 /**
- * Latency is measured from when an event reached lbwatch, on process.hrtime: the addon offers no
- * reading of the kernel's CLOCK_MONOTONIC to compare bpf_ktime_get_ns() timestamps with.
+ * Latency is measured from the kernel event: bpf_ktime_get_ns() and process.hrtime (libuv's
+ * uv_hrtime) both read CLOCK_MONOTONIC on Linux, so the two are directly comparable.
  */
 const clock = () => process.hrtime.bigint();
 
@@ -106,12 +106,8 @@ export class Controller {
   }
 
   #onEvent(ev: ListenEvent): void {
-    const receivedAt = clock();
     this.#registry.applyEvent(ev).then(
-      (change) => {
-        if (change.firstEventTs !== undefined) change.firstEventTs = receivedAt;
-        this.#changed(change);
-      },
+      (change) => this.#changed(change),
       (err) => this.#log.error({ err, sock: ev.sock, pid: ev.pid }, "event not applied to the registry"),
     );
   }

@@ -5,6 +5,9 @@
 import type { Backend } from "../registry/backend.js";
 import { isEmptyChange, type RegistryChange } from "../registry/registry.js";
 
+/** Ids are unique within a service only: the same address:port may serve two services. */
+const keyOf = (b: Backend): string => `${b.service}/${b.id}`;
+
 export class PendingChange {
   #added = new Map<string, Backend>();
   #removed = new Map<string, Backend>();
@@ -16,15 +19,15 @@ export class PendingChange {
     if (isEmptyChange(change)) return false;
     // A backend that comes and goes (or goes and comes back) between two renders nets out.
     for (const b of change.added) {
-      if (!this.#removed.delete(b.id)) this.#added.set(b.id, b);
+      if (!this.#removed.delete(keyOf(b))) this.#added.set(keyOf(b), b);
     }
     for (const b of change.removed) {
-      this.#updated.delete(b.id);
-      if (!this.#added.delete(b.id)) this.#removed.set(b.id, b);
+      this.#updated.delete(keyOf(b));
+      if (!this.#added.delete(keyOf(b))) this.#removed.set(keyOf(b), b);
     }
     for (const b of change.updated ?? []) {
-      if (this.#added.has(b.id)) this.#added.set(b.id, b);
-      else this.#updated.set(b.id, b);
+      if (this.#added.has(keyOf(b))) this.#added.set(keyOf(b), b);
+      else this.#updated.set(keyOf(b), b);
     }
     const ts = change.firstEventTs;
     if (ts !== undefined && (this.#firstEventTs === undefined || ts < this.#firstEventTs))

@@ -91,10 +91,10 @@ export interface StartListeningOptions {
  *
  * Why there are no gaps: take any socket. If it made no listen/close transition after the probe
  * attached, it was in the same state during the whole snapshot, so the snapshot reports it truly.
- * If it made transitions, each one is in the buffer or arrives live (nothing is dropped silently:
- * a ring-buffer overflow raises 'lost', and the caller then calls resync()), and events for one
- * socket come in kernel order, so its entry ends in the state of its last transition, whatever the
- * snapshot saw of it. Why no duplicates: the table is keyed by socket inode, so a socket seen by both
+ * If it made transitions, each one is in the buffer or arrives live, and events for one socket come
+ * in kernel order, so its entry ends in the state of its last transition, whatever the snapshot saw
+ * of it. Nothing is dropped silently: a ring-buffer overflow raises 'lost' (subscribe to it before
+ * calling this; when it fires, even during this call, call resync()). Why no duplicates: the table is keyed by socket inode, so a socket seen by both
  * the snapshot and a replayed listen is one entry (the event's fields win: they name the caller).
  * Socket inodes are unique among live sockets, so two listeners never share a key.
  */

@@ -99,7 +99,7 @@ export async function snapshot(): Promise<Listener[]> {
 }
 
 /** Stable order for output: namespace, port, family, address, socket. */
-export function compareListeners(a: Listener, b: Listener): number {
+function compareListeners(a: Listener, b: Listener): number {
   return (
     a.netns - b.netns ||
     a.port - b.port ||

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { MasterCli } from "../../src/targets/haproxy/master-cli.js";
 import { describeEbpf } from "../helpers/ebpf.js";
 import type { RunningHaproxy } from "../helpers/haproxy.js";
@@ -34,7 +34,9 @@ describeEbpf("lbwatch with a real HAProxy: the Runtime API path", () => {
     const ms = Date.now() - b.listenedAt;
     console.log(`listen() → first 200 through HAProxy: ${ms.toFixed(1)} ms`);
     expect(ms).toBeLessThan(2000);
-    expect(h.applied().at(-1)).toMatchObject({ activation: "runtime-api", added: [`b127_0_0_1_${b.port}`] });
+    // The request can be answered before lbwatch's log line about it reaches us: wait for the line.
+    const line = await h.run.waitForLog((l) => l.msg === "target applied");
+    expect(line).toMatchObject({ activation: "runtime-api", added: [`b127_0_0_1_${b.port}`] });
   });
 
   it("stops sending requests to a backend that is killed", async () => {

@@ -85,6 +85,7 @@ export async function startHaproxyHarness(
   const source = await readFile(join(TEMPLATES, "haproxy.cfg.hbs"), "utf8");
   const haproxy = await startHaproxy(
     compileTemplateText(source, "haproxy.cfg.hbs").render(renderContext({ web: [] })),
+    options,
   );
   const ws = workspace(haproxy.dir, haproxy.cfg, join(haproxy.dir, "haproxy.cfg.hbs"));
   await writeFile(ws.template, options.edit ? options.edit(source) : source);
@@ -112,11 +113,7 @@ export async function startNginxHarness(
     `listen 127.0.0.1:${port};`,
   );
   await writeFile(ws.template, source);
-  await writeFile(
-    ws.dest,
-    compileTemplateText(source, ws.template).render(renderContext({ web: [] })),
-    options,
-  );
+  await writeFile(ws.dest, compileTemplateText(source, ws.template).render(renderContext({ web: [] })));
   const pid = `pid ${join(dir, "nginx.pid")};`;
   const nginx = execa("nginx", ["-c", ws.dest, "-g", `${pid} daemon off;`], {
     reject: false,

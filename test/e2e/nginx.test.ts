@@ -26,14 +26,16 @@ describeEbpf("lbwatch with a real nginx (reload path)", () => {
     backends.push(b);
     await waitFor(async () => (await answer()).body === `port ${b.port}`, 2000, 1);
     console.log(`listen() → first 200 through nginx: ${(Date.now() - b.listenedAt).toFixed(1)} ms`);
-    expect(h.applied().at(-1)).toMatchObject({ activation: "reload", added: [`b127_0_0_1_${b.port}`] });
+    const line = await h.run.waitForLog((l) => l.msg === "target applied" && String(l.added) !== "");
+    expect(line).toMatchObject({ activation: "reload", added: [`b127_0_0_1_${b.port}`] });
   });
 
   it("stops routing to a killed backend and answers 503 again once none is left", async () => {
     const b = backends.pop() as BackendProcess;
     await b.kill();
     await waitFor(async () => (await answer()).status === 503, 3000, 5);
-    expect(h.applied().at(-1)).toMatchObject({ activation: "reload", removed: [`b127_0_0_1_${b.port}`] });
+    const line = await h.run.waitForLog((l) => l.msg === "target applied" && String(l.removed) !== "");
+    expect(line).toMatchObject({ activation: "reload", removed: [`b127_0_0_1_${b.port}`] });
   });
 
   it("is back to one master and its workers (worker_processes auto: one per CPU) after the reloads", async () => {

@@ -60,7 +60,15 @@ export async function startHaproxy(
   const env = { LBWATCH_HAPROXY_BIND: `127.0.0.1:${port}`, LBWATCH_HAPROXY_STATS_SOCKET: statsSocket };
   await writeFile(cfg, config);
   // `wrap` may run it elsewhere (`ip netns exec NAME ...`, which execs in place: the pid stays HAProxy's).
-  const [file, ...args] = (options.wrap ?? ((a) => a))(["haproxy", "-W", "-db", "-S", masterSocket, "-f", cfg]);
+  const [file, ...args] = (options.wrap ?? ((a) => a))([
+    "haproxy",
+    "-W",
+    "-db",
+    "-S",
+    masterSocket,
+    "-f",
+    cfg,
+  ]);
   const child: ResultPromise = execa(file as string, args, {
     env,
     reject: false,

@@ -36,6 +36,7 @@ describe("snapshot", () => {
   let mapped: ListenerProcess;
   let inNetns: ListenerProcess;
   let hostNetns: number;
+  let all: Listener[];
 
   beforeAll(async () => {
     ns = await createTestNetns("snap");
@@ -47,6 +48,7 @@ describe("snapshot", () => {
       // A fixed port is safe here: nothing else lives in this namespace.
       startListenerProcess({ addr: "0.0.0.0", port: 8080, backlog: 33, netns: ns }),
     ]);
+    all = await snapshot();
   });
 
   afterAll(async () => {
@@ -55,7 +57,7 @@ describe("snapshot", () => {
   });
 
   it("finds IPv4, IPv6 and IPv4-mapped listeners with every field an event carries", async () => {
-    const bySock = new Map((await snapshot()).map((l) => [l.sock, l]));
+    const bySock = new Map(all.map((l) => [l.sock, l]));
     expect(bySock.get(v4.sock)).toEqual(
       await expected(v4, { family: 4, addr: "127.0.0.1", backlog: 17, netns: hostNetns }),
     );
@@ -69,19 +71,18 @@ describe("snapshot", () => {
 
   it("reports the lowest pid holding a shared socket as its owner", async () => {
     expect(v4.childPid).toBeGreaterThan(v4.pid);
-    const found = (await snapshot()).filter((l) => l.sock === v4.sock);
+    const found = all.filter((l) => l.sock === v4.sock);
     expect(found.map((l) => l.pid)).toEqual([v4.pid]);
   });
 
   it("finds a listener inside a namespace the test made, with that namespace's inode", async () => {
     const netns = await netnsInodeOfPath(ns.path);
     expect(netns).not.toBe(hostNetns);
-    const found = (await snapshot()).filter((l) => l.netns === netns);
+    const found = all.filter((l) => l.netns === netns);
     expect(found).toEqual([await expected(inNetns, { family: 4, addr: "0.0.0.0", backlog: 33, netns })]);
   });
 
-  it("lists each socket once, in a stable order", async () => {
-    const all = await snapshot();
+  it("lists each socket once, in a stable order", () => {
     expect(new Set(all.map((l) => l.sock)).size).toBe(all.length);
     const sorted = [...all].sort((a, b) => a.netns - b.netns || a.port - b.port || a.family - b.family);
     expect(all.map((l) => l.sock)).toEqual(sorted.map((l) => l.sock));
