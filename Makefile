@@ -35,7 +35,7 @@ $(STAMPS)/npm: package-lock.json $(STAMPS)/deps
 $(BPF_OBJ): bpf/lbwatch.bpf.c bpf/lbwatch.h $(wildcard bpf/*.h) $(STAMPS)/deps
 	clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I bpf -c bpf/lbwatch.bpf.c -o $@
 
-$(ADDON): $(wildcard native/*.cc native/*.h native/binding.gyp) bpf/lbwatch.h $(STAMPS)/npm
+$(ADDON): $(wildcard native/*.cc native/*.h native/binding.gyp) bpf/lbwatch.h | $(STAMPS)/npm
 	npm run install --silent
 	@touch $@
 

@@ -58,7 +58,7 @@ async function runContender(spec: ContenderSpec, ctx: BenchContext, trials: numb
 export const lbContenders: Benchmark = {
   name: "lb-contenders",
   async run(ctx: BenchContext) {
-    const trials = ctx.quick ? 15 : 50;
+    const trials = ctx.quick ? 8 : 50;
     const contenders: Record<string, unknown> = {};
     for (const spec of CONTENDERS.filter((c) => !ctx.contenders || ctx.contenders.includes(c.name))) {
       ctx.log(`lb-contenders: ${spec.name}`);

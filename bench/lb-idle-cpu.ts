@@ -22,8 +22,8 @@ const IDLE_CONTENDERS = CONTENDERS.filter(
 export const lbIdleCpu: Benchmark = {
   name: "lb-idle-cpu",
   async run(ctx: BenchContext) {
-    const counts = [10, 1000, 10_000];
-    const windowMs = ctx.quick ? 3000 : 6000;
+    const counts = ctx.quick ? [10, 10_000] : [10, 1000, 10_000];
+    const windowMs = ctx.quick ? 2000 : 5000;
     const rows: Record<string, unknown>[] = [];
     for (const count of counts) {
       const layout = await makeLayout(join(ctx.scratch, "idle", String(count)), 1);
@@ -40,7 +40,7 @@ export const lbIdleCpu: Benchmark = {
             const running = await startContender(spec, layout, count, 90_000);
             try {
               // Let start-up work (first apply, checks' initial spread) settle.
-              await sleep(1500);
+              await sleep(1000);
               const pids = { controller: running.controller?.pid, haproxy: running.haproxy.child.pid };
               const cpu = async () => ({
                 controller: pids.controller ? await treeCpuSeconds(pids.controller) : 0,

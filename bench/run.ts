@@ -1,8 +1,9 @@
 /**
  * `make bench` / `make bench-quick`: runs every benchmark in turn, writes bench/results/<name>.json,
  * the SVG plots and bench/results/summary.md (the README table). Bounded: a watchdog stops
- * everything past 10 minutes (4 in --quick). `--only=a,b` runs a subset of benchmarks,
- * `--contenders=a,b` a subset of the load-balancer contenders.
+ * everything past 10 minutes (6 in --quick). `--only=a,b` runs a subset of benchmarks,
+ * `--contenders=a,b` a subset of the load-balancer contenders; `--report` only redraws the plots and
+ * summary.md from the result files.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -46,7 +47,18 @@ async function machine(): Promise<Record<string, string | number>> {
   };
 }
 
+/** Plots and summary.md from the result files on disk. */
+async function report(): Promise<void> {
+  const results = await loadResults();
+  await writeFigures(RESULTS, results);
+  console.log(await writeSummary(RESULTS, results));
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--report")) {
+    await report();
+    return 0;
+  }
   const quick = argv.includes("--quick");
   const list = (flag: string) =>
     argv
@@ -64,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // 10,000 idle listeners and HAProxy checking them need more descriptors than a default shell allows.
   await execa("prlimit", ["--pid", String(process.pid), "--nofile=65536:65536"], { reject: false });
-  const budgetMs = quick ? 4 * 60_000 : 10 * 60_000;
+  const budgetMs = quick ? 6 * 60_000 : 10 * 60_000;
   const watchdog = setTimeout(() => {
     console.error(`bench: over the ${budgetMs / 60_000} min budget: stopping every helper`);
     void stopAll().finally(() => process.exit(1));
@@ -104,10 +116,7 @@ async function main(argv: string[]): Promise<number> {
       await writeFile(join(RESULTS, `${bench.name}.json`), `${JSON.stringify(file, null, 2)}\n`);
       ctx.log(`${bench.name}: done in ${file.seconds} s`);
     }
-    const results = await loadResults();
-    await writeFigures(RESULTS, results);
-    const summary = await writeSummary(RESULTS, results);
-    console.log(summary);
+    await report();
   } finally {
     clearTimeout(watchdog);
     await stopAll();

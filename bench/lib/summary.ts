@@ -34,7 +34,8 @@ function probeRows(results: Map<string, ResultFile>): string[] {
     "|---|---|---|---|",
     `| Events/s delivered to JS, default 4 MiB ring (best of 1–4 producers) | ${num(get(tp, "maxDeliveredPerSecAtDefaultRing"))}, drops ${num(get(tp, "dropsAtDefaultRing"))} | 200,000/s, no drop | ${cmd("probe-throughput")} |`,
     `| First drops seen at | ${first ? `${first.ringBytes / 1024} KiB ring, ${first.producers} producers` : first === null ? "none in the grid" : "–"} | | ${cmd("probe-throughput")} |`,
-    `| listen() returns → JS callback, p50 / p99 / max | ${stat(get(lat, "listenReturnToJs") as Stat, " µs")} | p99 < 1 ms | ${cmd("probe-latency")} |`,
+    `| listen() returns → JS callback, p50 / p99 / max (negative: the callback ran before listen() returned) | ${stat(get(lat, "listenReturnToJs") as Stat, " µs")} | p99 < 1 ms | ${cmd("probe-latency")} |`,
+    `| kernel event → JS callback, p50 / p99 / max | ${stat(get(lat, "kernelEventToJs") as Stat, " µs")} | | ${cmd("probe-latency")} |`,
     `| Loopback conn/s, probe attached vs detached (median of rounds) | ${num(get(ov, "medianAttached"))} vs ${num(get(ov, "medianDetached"))} (${num(get(ov, "slowdownPercent"), " %")} slower; rounds spread ${num(get(ov, "detachedSpreadPercent"), " %")}) | < 1 % | ${cmd("probe-overhead")} |`,
     `| \`lbwatch events\` idle: CPU s/min, wake-ups/s (events printed in window) | ${num(get(idle, "cpuSecondsPerMinute"))}, ${num(get(idle, "wakeupsPerSecond"))} (${num(get(idle, "eventsPrintedDuringWindow"))}) | ≈ 0 | ${cmd("idle-cpu")} |`,
   ];
@@ -79,12 +80,14 @@ function contenderRows(results: Map<string, ResultFile>): string[] {
 export function summaryMarkdown(results: Map<string, ResultFile>): string {
   const any = [...results.values()][0];
   const m = any?.machine ?? {};
+  const loads = [...results.values()].map((r) => `${r.benchmark} ${r.machine.loadAverage1m ?? "–"}`);
   const problems = [...results.keys()]
     .map((name) => [name, status(results, name)] as const)
     .filter(([, s]) => s !== undefined)
     .map(([name, s]) => `- ${name}: ${s}`);
   return [
     `Measured ${any?.startedAt.slice(0, 10) ?? "–"} (${any?.mode ?? "–"} mode) on ${m.cpus} × ${m.cpuModel}, kernel ${m.kernel}, Node ${m.node}, ${m.haproxy}.`,
+    `1-minute load average when each benchmark started (the machine was shared): ${loads.join(", ")}.`,
     "",
     ...probeRows(results),
     "",

@@ -1,19 +1,19 @@
 /**
  * `make demo`: HAProxy (master-worker, sockets in a temp dir) + `lbwatch run` with the example config
  * + three small HTTP backends started one after another; one is then stopped. For each, prints the
- * time from listen() to the first request routed to it through HAProxy, from close() to HAProxy no
- * longer listing it, and whether the Runtime API or a reload applied the change. Cleans up after itself.
+ * time from listen() to the first request routed to it through HAProxy, from close() to HAProxy taking
+ * it out of rotation, and whether the Runtime API or a reload applied the change. Cleans up after itself.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { parse, stringify } from "yaml";
+import { readProcNetTcp } from "../../src/probe/proc-net-tcp.js";
 import { compileTemplate } from "../../src/render/template.js";
-import { sendCommand } from "../../src/targets/haproxy/cli-socket.js";
+import { RuntimeApi } from "../../src/targets/haproxy/runtime-api.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const DEADLINE_MS = 50_000;
@@ -47,14 +47,13 @@ function line(child: ResultPromise, prefix: string, stream: "stdout" | "stderr" 
   });
 }
 
+/**
+ * A port nobody listens on, read from /proc rather than by trying to listen: a trial listen on a port
+ * of the example service would itself become a backend for a moment.
+ */
 async function freePort(from: number, to: number): Promise<number> {
-  for (let port = from; port <= to; port++) {
-    const free = await new Promise<boolean>((resolve) => {
-      const s = createServer().once("error", () => resolve(false));
-      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
+  const taken = new Set((await readProcNetTcp("self", { listenOnly: true })).map((e) => e.port));
+  for (let port = from; port <= to; port++) if (!taken.has(port)) return port;
   throw new Error(`no free port in ${from}-${to}`);
 }
 
@@ -77,7 +76,6 @@ async function main(): Promise<void> {
     target.dest = join(dir, "haproxy.cfg");
     target.haproxy = { runtimeSocket: join(dir, "admin.sock"), masterSocket: join(dir, "master.sock") };
     config.services.web.uid = [process.getuid?.() ?? 0];
-    config.wait = { min: "5ms", max: "100ms" };
     await writeFile(join(dir, "lbwatch.yaml"), stringify(config));
 
     const template = await compileTemplate(target.template);
@@ -105,10 +103,10 @@ async function main(): Promise<void> {
 
     const get = async () =>
       (await fetch(`http://127.0.0.1:${lbPort}/`, { headers: { connection: "close" } })).text();
-    const listed = async (port: number) =>
-      (
-        await sendCommand(target.haproxy.runtimeSocket, "show servers state be_web", { timeoutMs: 1000 })
-      ).includes(` ${port} `);
+    // In rotation: listed and not in maintenance (a gone server is deleted once its connections end).
+    const api = new RuntimeApi(target.haproxy.runtimeSocket);
+    const inRotation = async (port: number) =>
+      (await api.serversState("be_web")).some((s) => s.port === port && (s.adminState & 1) === 0);
     const method = (id: string, key: "added" | "removed") =>
       String(
         logs.find((l) => l.msg === "target applied" && (l[key] as string[]).includes(id))?.activation ?? "?",
@@ -133,7 +131,7 @@ async function main(): Promise<void> {
     const closing = line(gone.child, "closed");
     gone.child.stdin?.end();
     const closedAt = Number((await closing).split(" ")[1]);
-    const unroutedAt = await until(async () => !(await listed(gone.port)));
+    const unroutedAt = await until(async () => !(await inRotation(gone.port)));
     const how = await until(async () => method(`b127_0_0_1_${gone.port}`, "removed") !== "?").then(() =>
       method(`b127_0_0_1_${gone.port}`, "removed"),
     );

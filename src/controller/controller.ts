@@ -12,9 +12,10 @@ import { ListenProbe, type LostInfo } from "../probe/listen-probe.js";
 import { type Listening, startListening } from "../probe/listener-table.js";
 import { hostNetnsInode, netnsAddresses } from "../probe/netns.js";
 import { snapshot } from "../probe/snapshot.js";
-import { Registry, type RegistryChange } from "../registry/registry.js";
+import { isEmptyChange, Registry, type RegistryChange } from "../registry/registry.js";
 import { buildContext } from "../render/context.js";
 import type { ApplyOutcome, FileTargetOptions } from "../targets/file-target.js";
+import { toMs } from "../targets/stage-times.js";
 import { PendingChange } from "./pending-change.js";
 import { TargetSet } from "./target-set.js";
 import { Quiescence } from "./wait.js";
@@ -70,7 +71,8 @@ export class Controller {
   async once(): Promise<boolean> {
     this.#pending.add(await this.#registry.reconcile(await snapshot()));
     const outcomes = await this.#render();
-    return outcomes.every((o) => o.status !== "failed");
+    const written = await this.#targets.flush();
+    return written && outcomes.every((o) => o.status !== "failed");
   }
 
   /** Attaches the probe, merges the initial snapshot, renders once, then follows changes until close(). */
@@ -103,11 +105,19 @@ export class Controller {
     this.#probe?.close();
     await this.#reloads;
     await this.#renders;
+    await this.#targets.flush();
   }
 
   #onEvent(ev: ListenEvent): void {
+    const received = clock();
     this.#registry.applyEvent(ev).then(
-      (change) => this.#changed(change),
+      (change) => {
+        if (!isEmptyChange(change) && this.#log.isLevelEnabled("debug")) {
+          const stages = { kernelToJsMs: toMs(received - ev.ts), registryMs: toMs(clock() - received) };
+          this.#log.debug({ sock: ev.sock, type: ev.type, ...stages }, "event changed the registry");
+        }
+        this.#changed(change);
+      },
       (err) => this.#log.error({ err, sock: ev.sock, pid: ev.pid }, "event not applied to the registry"),
     );
   }
@@ -186,6 +196,8 @@ export class Controller {
           return;
         }
         for (const warning of configWarnings(config)) this.#log.warn({ warning }, "config warning");
+        // The new targets read dest to learn what runs: let the old ones finish writing it.
+        await this.#targets.flush();
         this.#config = config;
         this.#targets = targets;
         this.#quiescence.cancel();

@@ -47,6 +47,11 @@ export class TargetSet {
     return Promise.all(this.#targets.map((t) => t.apply(context, change)));
   }
 
+  /** Waits for dest writes behind live applies: true when every dest holds what its load balancer runs. */
+  async flush(): Promise<boolean> {
+    return (await Promise.all(this.#targets.map((t) => t.flush()))).every(Boolean);
+  }
+
   /**
    * Recompile an edited template for every target that uses it. Returns false (and logs where the
    * error is) when it does not compile: those targets keep their last good template.

@@ -95,7 +95,21 @@ describe("FileTarget.apply", () => {
       "server a\n",
       ["lb.cfg", "marker"],
     ]);
+    // The clock stands still in these tests: every stage took 0 ms, 3 ms after the event.
     expect(lines).toEqual([
+      {
+        level: 20,
+        target: dest,
+        latencyMs: 3,
+        beforeApplyMs: 3,
+        renderMs: 0,
+        readMs: 0,
+        stageMs: 0,
+        checkMs: 0,
+        commitMs: 0,
+        activateMs: 0,
+        msg: "apply stages",
+      },
       {
         level: 30,
         target: dest,
@@ -192,6 +206,106 @@ describe("FileTarget.apply", () => {
       write: "rename",
     });
     expect(seen).toEqual([{ previous: "old\n", next: "new\n", dest, change: c, fileNow: "new\n" }]);
+  });
+
+  it("applies a change live before any file work, then writes dest behind it", async () => {
+    await writeFile(dest, "old\n");
+    const seen: unknown[] = [];
+    const activator: Activator = {
+      async applyLive(input) {
+        seen.push({ ...input, fileNow: await readFile(dest, "utf8"), checks: await readFile(marker, "utf8") });
+        return { method: "runtime-api", detail: "1 added, 0 removed" };
+      },
+      activate: () => Promise.reject(new Error("activate must not run after a live apply")),
+    };
+    const { target, renderer, lines } = makeTarget({ activator, check: recorder(marker, "check") });
+    renderer.text = "new\n";
+    const first = change(["b_a"], [], 2_000_000n);
+    expect(await target.apply(context, first)).toEqual({
+      status: "applied",
+      method: "runtime-api",
+      write: "deferred",
+    });
+    expect(await target.flush()).toBe(true);
+    expect([await readFile(dest, "utf8"), await readFile(marker, "utf8")]).toEqual(["new\n", "check\n"]);
+    // The next change is diffed against what runs (the last render), whatever dest holds meanwhile.
+    await writeFile(dest, "edited by hand\n");
+    renderer.text = "newer\n";
+    const second = change(["b_b"], []);
+    await target.apply(context, second);
+    await target.flush();
+    expect(seen).toEqual([
+      { previous: "old\n", next: "new\n", change: first, fileNow: "old\n", checks: "" },
+      { previous: "new\n", next: "newer\n", change: second, fileNow: "edited by hand\n", checks: "check\n" },
+    ]);
+    expect(await readFile(dest, "utf8")).toBe("newer\n");
+    expect(lines.filter((l) => l.msg === "target applied")[0]).toEqual({
+      level: 30,
+      target: dest,
+      added: ["b_a"],
+      removed: [],
+      latencyMs: 3,
+      write: "deferred",
+      activation: "runtime-api",
+      detail: "1 added, 0 removed",
+      msg: "target applied",
+    });
+  });
+
+  it("writes, checks and activates with the reason when the live path needs the file", async () => {
+    await writeFile(dest, "old\n");
+    const seen: unknown[] = [];
+    const activator: Activator = {
+      applyLive: async () => ({ fallback: "line 3 changed outside the servers of a backend" }),
+      async activate(input) {
+        seen.push({ reason: input.reason, fileNow: await readFile(dest, "utf8") });
+        return { method: "reload", detail: input.reason };
+      },
+    };
+    const { target, renderer } = makeTarget({ activator, check: recorder(marker, "check") });
+    renderer.text = "new\n";
+    expect(await target.apply(context, change(["b_a"], []))).toEqual({
+      status: "applied",
+      method: "reload",
+      write: "rename",
+    });
+    expect([seen, await readFile(marker, "utf8")]).toEqual([
+      [{ reason: "line 3 changed outside the servers of a backend", fileNow: "new\n" }],
+      "check\n",
+    ]);
+  });
+
+  it("logs E_CHECK_FAILED when dest cannot be written behind a live apply, and retries on the next apply", async () => {
+    await writeFile(dest, "old\n");
+    const refuse = join(dir, "refuse");
+    await writeFile(refuse, "");
+    // Fails while the file `refuse` exists.
+    const script = `if (require("fs").existsSync(process.argv[1])) { process.stderr.write("no"); process.exit(3) }`;
+    const check = [node, "-e", script, refuse];
+    const activator: Activator = {
+      applyLive: async () => ({ method: "runtime-api" }),
+      activate: () => Promise.reject(new Error("activate must not run after a live apply")),
+    };
+    const { target, renderer, lines } = makeTarget({ activator, check });
+    renderer.text = "new\n";
+    await target.apply(context, change(["b_a"], []));
+    expect([await target.flush(), await readFile(dest, "utf8")]).toEqual([false, "old\n"]);
+    expect(lines.filter((l) => l.level === 50)).toEqual([
+      {
+        level: 50,
+        target: dest,
+        code: "E_CHECK_FAILED",
+        argv: check,
+        exitCode: 3,
+        stderr: "no",
+        timedOut: false,
+        msg: "dest not written although the load balancer already runs this change: the next apply retries; a restart before then loads the older dest",
+      },
+    ]);
+    await rm(refuse);
+    // Nothing new to route, but dest is behind: the same render is written again.
+    expect(await target.apply(context, change([], []))).toEqual({ status: "unchanged" });
+    expect([await target.flush(), await readFile(dest, "utf8")]).toEqual([true, "new\n"]);
   });
 
   it("reports a template that fails while rendering as E_TEMPLATE and leaves dest alone", async () => {

@@ -105,7 +105,8 @@ function notAddable(server: ServerLine, defaultServer: Set<string>): string | un
   return option && `${where}: ${option}`;
 }
 
-const sameServer = (a: ServerLine, b: ServerLine) =>
+/** Same address and options: what `add server` would create from either line is the same server. */
+export const sameServer = (a: ServerLine, b: ServerLine) =>
   a.address === b.address && a.options.join(" ") === b.options.join(" ");
 
 /** Compares the running config's text with the new render. */
