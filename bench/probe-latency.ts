@@ -3,6 +3,7 @@
  * JS 'event' callback (process.hrtime, checked below to be the same clock), plus the kernel timestamp
  * of the event on that clock. The listens are spaced out: this is latency, not throughput.
  */
+import { readFile } from "node:fs/promises";
 import type { BenchContext, Benchmark } from "./lib/bench.js";
 import { Child } from "./lib/children.js";
 import { benchHelper } from "./lib/helpers.js";
@@ -25,6 +26,12 @@ export async function checkHrtimeIsMonotonic(helper: string): Promise<number> {
   return Number(after - before) / 1e3;
 }
 
+/** The main (JS) thread's time spent runnable but waiting for a CPU, and its runs, from /proc/self/schedstat. */
+async function runQueue(): Promise<{ waitNs: number; runs: number }> {
+  const [, waitNs, runs] = (await readFile("/proc/self/schedstat", "utf8")).trim().split(" ").map(Number);
+  return { waitNs: waitNs ?? 0, runs: runs ?? 0 };
+}
+
 const us = (s: Summary | undefined) =>
   s && { n: s.n, p50: round(s.p50), p90: round(s.p90), p99: round(s.p99), max: round(s.max) };
 
@@ -34,7 +41,8 @@ export const probeLatency: Benchmark = {
     const helper = await benchHelper();
     const bracketUs = await checkHrtimeIsMonotonic(helper);
     const port = await freePortBlock(1);
-    const trials = ctx.quick ? 100 : 400;
+    // p99 needs a few hundred samples: of 100, it is the second worst.
+    const trials = ctx.quick ? 300 : 1000;
     const received: Array<{ ts: bigint; recv: bigint }> = [];
     const session = new ProbeSession(
       (ev) => ev.port === port && ev.type === "listen",
@@ -42,6 +50,7 @@ export const probeLatency: Benchmark = {
       (ev) => received.push({ ts: ev.ts, recv: process.hrtime.bigint() }),
     );
     let stamps: bigint[];
+    const queued = await runQueue();
     try {
       const lines = await Child.start(helper, ["stamps", String(port), String(trials), "2000"]).done();
       stamps = lines.map((l) => BigInt(String(l.text)));
@@ -49,6 +58,7 @@ export const probeLatency: Benchmark = {
     } finally {
       session.close();
     }
+    const after = await runQueue();
     if (received.length !== stamps.length) {
       throw new Error(
         `${stamps.length} listens made but ${received.length} listen events received on port ${port}`,
@@ -66,6 +76,13 @@ export const probeLatency: Benchmark = {
       kernelEventToJs: us(summarize(kernelToJs)),
       kernelEventToListenReturn: us(summarize(kernelToReturn)),
       drops: session.drops(),
+      /**
+       * How long, on average, the JS thread waited for a CPU each time it became runnable: the share
+       * of the latency that is the machine's load rather than lbwatch's path.
+       */
+      runQueueWaitPerWakeupUs: round(
+        (after.waitNs - queued.waitNs) / Math.max(1, after.runs - queued.runs) / 1e3,
+      ),
     };
   },
 };

@@ -20,6 +20,10 @@ interface Cell {
   generated: number;
   delivered: number;
   drops: number;
+  /** generated - delivered - drops: 0, or below 0 when another process listened on a port of the block. */
+  unaccounted: number;
+  /** This process's CPU time (user + system: ring consume, decode, emit) per delivered event. */
+  consumerCpuUsPerEvent: number;
 }
 
 async function cell(helper: string, ringBytes: number, producers: number, ms: number): Promise<Cell> {
@@ -28,6 +32,7 @@ async function cell(helper: string, ringBytes: number, producers: number, ms: nu
   const session = new ProbeSession((ev) => ev.port >= base && ev.port < top, { ringBytes });
   try {
     const started = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     const storms = Array.from({ length: producers }, (_, i) =>
       Child.start(helper, [
         "storm",
@@ -40,7 +45,9 @@ async function cell(helper: string, ringBytes: number, producers: number, ms: nu
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     // Let the loop drain what the ring still holds.
     await sleep(300);
+    const { user, system } = process.cpuUsage(cpu);
     const generated = cycles.reduce((a, b) => a + b, 0) * 2;
+    const drops = session.drops();
     return {
       ringBytes,
       producers,
@@ -48,7 +55,9 @@ async function cell(helper: string, ringBytes: number, producers: number, ms: nu
       deliveredPerSec: Math.round(session.delivered / seconds),
       generated,
       delivered: session.delivered,
-      drops: session.drops(),
+      drops,
+      unaccounted: generated - session.delivered - drops,
+      consumerCpuUsPerEvent: round((user + system) / Math.max(1, session.delivered), 2),
     };
   } finally {
     session.close();

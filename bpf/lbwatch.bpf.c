@@ -32,9 +32,14 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+/*
+ * A listener only ever leaves TCP_LISTEN for TCP_CLOSE. LISTEN->SYN_RECV is not the listener: it is
+ * every accepted connection, cloned from the listener (state and all) by inet_csk_clone_lock(); it
+ * must not pass, or each connection costs a ring record, a wake-up of user space and a bogus close.
+ */
 static __always_inline bool is_listener_transition(int oldstate, int newstate)
 {
-	return oldstate == TCP_LISTEN || newstate == TCP_LISTEN;
+	return newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE);
 }
 
 static __always_inline __u64 socket_inode(const struct sock *sk)

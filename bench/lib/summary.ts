@@ -37,6 +37,8 @@ function probeRows(results: Map<string, ResultFile>): string[] {
     `| listen() returns → JS callback, p50 / p99 / max (negative: the callback ran before listen() returned) | ${stat(get(lat, "listenReturnToJs") as Stat, " µs")} | p99 < 1 ms | ${cmd("probe-latency")} |`,
     `| kernel event → JS callback, p50 / p99 / max | ${stat(get(lat, "kernelEventToJs") as Stat, " µs")} | | ${cmd("probe-latency")} |`,
     `| Loopback conn/s, probe attached vs detached (median of rounds) | ${num(get(ov, "medianAttached"))} vs ${num(get(ov, "medianDetached"))} (${num(get(ov, "slowdownPercent"), " %")} slower; rounds spread ${num(get(ov, "detachedSpreadPercent"), " %")}) | < 1 % | ${cmd("probe-overhead")} |`,
+    `| Attached vs neighbouring detached round: slowdown median (quartiles) | ${num(get(ov, "pairSlowdownPercent", "median"), " %")} (${num(get(ov, "pairSlowdownPercent", "q1"))} to ${num(get(ov, "pairSlowdownPercent", "q3"), " %")}) | < 1 % | ${cmd("probe-overhead")} |`,
+    `| BPF program per connection (bpf_stats): calls × ns = ns, share of a connection | ${num(get(ov, "kernel", "callsPerConnection"))} × ${num(get(ov, "kernel", "nsPerCall"))} = ${num(get(ov, "kernel", "nsPerConnection"), " ns")}, ${num(get(ov, "kernel", "percentOfDetachedConnection"), " %")} | < 1 % | ${cmd("probe-overhead")} |`,
     `| \`lbwatch events\` idle: CPU s/min, wake-ups/s (events printed in window) | ${num(get(idle, "cpuSecondsPerMinute"))}, ${num(get(idle, "wakeupsPerSecond"))} (${num(get(idle, "eventsPrintedDuringWindow"))}) | ≈ 0 | ${cmd("idle-cpu")} |`,
   ];
 }

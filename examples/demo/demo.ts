@@ -21,7 +21,8 @@ const started = Date.now();
 const children: ResultPromise[] = [];
 
 const BACKEND = `const http = require("http"); const port = Number(process.argv[1]);
-const s = http.createServer((q, r) => r.end("hello from backend " + port));
+let served = false; const now = () => performance.timeOrigin + performance.now();
+const s = http.createServer((q, r) => { if (!served) console.log("served " + now()); served = true; r.end("hello from backend " + port); });
 s.listen(port, "127.0.0.1", () => console.log("listening " + (performance.timeOrigin + performance.now())));
 process.stdin.on("end", () => { const at = performance.timeOrigin + performance.now(); s.close(() => { console.log("closed " + at); process.exit(0); }); }).resume();`;
 
@@ -64,6 +65,23 @@ async function until(what: () => Promise<boolean>, withinMs = 5000): Promise<num
     await sleep(1);
   }
   throw new Error(`condition not met within ${withinMs} ms`);
+}
+
+/** Keeps 4 requests in flight through `get` until `done` settles (at most 5 s): a new server gets one soon. */
+async function untilSettled(done: Promise<unknown>, get: () => Promise<unknown>): Promise<void> {
+  let settled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error("backend not served within 5000 ms")), 5000);
+  });
+  const finished = Promise.race([done, timeout]).finally(() => {
+    settled = true;
+    clearTimeout(timer);
+  });
+  const client = async () => {
+    while (!settled) await get().catch(() => undefined);
+  };
+  await Promise.all([finished, client(), client(), client(), client()]);
 }
 
 async function main(): Promise<void> {
@@ -112,13 +130,18 @@ async function main(): Promise<void> {
         logs.find((l) => l.msg === "target applied" && (l[key] as string[]).includes(id))?.activation ?? "?",
       );
 
+    // Node loads its fetch implementation on first use: not a cost to time against lbwatch.
+    await get();
     const rows: string[][] = [];
     const backends: { port: number; child: ResultPromise }[] = [];
     for (let i = 0; i < 3; i++) {
       const port = await freePort(8000 + i * 30, 8029 + i * 30);
       const child = spawn(process.execPath, ["-e", BACKEND, String(port)]);
+      const served = line(child, "served");
       const listenedAt = Number((await line(child, "listening")).split(" ")[1]);
-      const routedAt = await until(async () => (await get()) === `hello from backend ${port}`);
+      // The backend stamps its first request itself; requests keep coming until it was served.
+      await untilSettled(served, get);
+      const routedAt = Number((await served).split(" ")[1]);
       const id = `b127_0_0_1_${port}`;
       await until(async () => method(id, "added") !== "?");
       rows.push([String(port), `${(routedAt - listenedAt).toFixed(1)} ms`, method(id, "added")]);

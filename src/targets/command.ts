@@ -2,6 +2,7 @@
  * Runs a target's `check` or `reload` argv. Never through a shell: the argv comes from the config and
  * `{staged}` is replaced inside arguments, so no listener or process name can ever reach a command line.
  */
+import { getPriority, setPriority } from "node:os";
 import { execa } from "execa";
 import { LbwatchError } from "../errors.js";
 
@@ -10,6 +11,8 @@ export const STAGED_PLACEHOLDER = "{staged}";
 
 /** Enough output to show a config error without flooding the log with a whole config dump. */
 const OUTPUT_TAIL_CHARS = 4000;
+/** How much nicer than lbwatch a background command runs (niceness tops out at 19). */
+const BACKGROUND_NICER = 10;
 /** After the timeout's SIGTERM, how long a command gets before SIGKILL. */
 const FORCE_KILL_AFTER_MS = 1000;
 
@@ -59,18 +62,20 @@ export function substituteStaged(argv: readonly string[], staged: string): strin
 export async function runCommand(
   kind: CommandKind,
   argv: readonly string[],
-  options: { timeoutMs: number },
+  options: { timeoutMs: number; background?: boolean },
 ): Promise<string> {
   const [file, ...args] = argv;
   if (file === undefined)
     throw new CommandError(kind, [], { exitCode: undefined, stderr: "empty argv", timedOut: false });
-  const result = await execa(file, args, {
+  const subprocess = execa(file, args, {
     timeout: options.timeoutMs,
     forceKillAfterDelay: FORCE_KILL_AFTER_MS,
     reject: false,
     stdin: "ignore",
     stripFinalNewline: true,
   });
+  if (options.background) lowerPriority(subprocess.pid);
+  const result = await subprocess;
   if (!result.failed) return result.stdout;
   // Some tools (haproxy -c) print their diagnostics on stdout; show whichever stream has them.
   const output = result.stderr || result.stdout || (result.code ?? result.shortMessage ?? "");
@@ -79,6 +84,19 @@ export async function runCommand(
     stderr: tail(output),
     timedOut: result.timedOut,
   });
+}
+
+/**
+ * A background command (the check of a file written behind a live change) must not take CPU from the
+ * live path: `haproxy -c` is 100-200 ms of CPU, HAProxy and lbwatch need a few ms of it per change.
+ */
+function lowerPriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, Math.min(getPriority() + BACKGROUND_NICER, 19));
+  } catch {
+    // Already exited, or not allowed: it then runs at normal priority, which is only slower.
+  }
 }
 
 function tail(text: string): string {

@@ -46,7 +46,7 @@ export class DestWriter {
    */
   write(content: string, times: StageTimes): Promise<WriteMethod> {
     return this.#serial(async () => {
-      const write = await this.#stageCheckCommit(content, times);
+      const write = await this.#stageCheckCommit(content, times, false);
       this.#behind = false;
       return write;
     });
@@ -64,7 +64,7 @@ export class DestWriter {
           this.#behind = false;
           return;
         }
-        const write = await this.#stageCheckCommit(content, times);
+        const write = await this.#stageCheckCommit(content, times, true);
         this.#behind = false;
         const sinceQueuedMs = toMs(this.#clock() - queuedAt);
         this.#log.debug({ write, sinceQueuedMs, ...times.ms }, "dest written behind the live change");
@@ -87,13 +87,17 @@ export class DestWriter {
     return !this.#behind;
   }
 
-  async #stageCheckCommit(content: string, times: StageTimes): Promise<WriteMethod> {
+  /** `background`: nothing waits for this write, so its check runs at a lower CPU priority. */
+  async #stageCheckCommit(content: string, times: StageTimes, background: boolean): Promise<WriteMethod> {
     const { dest, check, commandTimeoutMs } = this.#config;
     const staged = await stage(dest, content);
     times.lap("stage");
     if (check) {
       try {
-        await runCommand("check", substituteStaged(check, staged.path), { timeoutMs: commandTimeoutMs });
+        await runCommand("check", substituteStaged(check, staged.path), {
+          timeoutMs: commandTimeoutMs,
+          background,
+        });
       } catch (err) {
         await staged.discard();
         throw err;

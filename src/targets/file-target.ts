@@ -98,6 +98,7 @@ export class FileTarget {
     if (this.#dryRun) return this.#printDiff(await readDest(this.config.dest), next);
     const running = this.#running ?? (await readDest(this.config.dest));
     times.lap("read");
+    this.#running = running;
     if (next === running) {
       if (this.#writer.behind) this.#writer.writeBehind(next);
       return { status: "unchanged" };

@@ -65,7 +65,9 @@ describeEbpf("lbwatch with a real HAProxy: backends in another network namespace
     );
     // Routed through the Runtime API first: dest is written (checked) behind it.
     const line = `server b${subnet.replaceAll(".", "_")}_2_${h.base + 1} ${subnet}.2:${h.base + 1}`;
-    await waitFor(async () => (await h.ws.readDest())?.includes(line) === true, 5000, 10).catch(() => undefined);
+    await waitFor(async () => (await h.ws.readDest())?.includes(line) === true, 5000, 10).catch(
+      () => undefined,
+    );
     expect(await h.ws.readDest()).toContain(line);
   });
 });

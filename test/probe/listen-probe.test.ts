@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ListenEvent } from "../../src/probe/event.js";
 import { ListenProbe, type LostInfo } from "../../src/probe/listen-probe.js";
@@ -153,6 +154,29 @@ describeEbpf("ListenProbe on the real kernel", () => {
       { ...listen1, type: "close" },
       listen2,
       { ...listen2, type: "close", backlog: 7 },
+    ]);
+  });
+
+  it("reports only a listener's own listen and close, nothing for the connections it accepts", async () => {
+    const server = net.createServer((conn) => conn.destroy());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve, reject) =>
+        net
+          .connect(port, "127.0.0.1")
+          .on("close", () => resolve())
+          .on("error", reject),
+      );
+    }
+    await new Promise((resolve) => server.close(resolve));
+    const onPort = (ev: ListenEvent) => ev.port === port;
+    const [listen] = await recorder.waitFor(onPort, 2);
+    // Accepted connections are traced LISTEN->SYN_RECV: anything they leaked would be here by now.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(recorder.matching(onPort).map((ev) => [ev.type, ev.sock])).toEqual([
+      ["listen", listen?.sock],
+      ["close", listen?.sock],
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { getPriority } from "node:os";
 import { describe, expect, it } from "vitest";
 import { CommandError, runCommand, substituteStaged } from "../../src/targets/command.js";
 
@@ -67,5 +68,14 @@ describe("runCommand", () => {
       false,
       "ENOENT",
     ]);
+  });
+
+  it("runs a background command at a lower CPU priority than lbwatch", async () => {
+    const niceness = [node, "-e", "process.stdout.write(String(require('os').getPriority()))"];
+    const own = String(getPriority());
+    expect([
+      await runCommand("check", niceness, { timeoutMs: 5000 }),
+      await runCommand("check", niceness, { timeoutMs: 5000, background: true }),
+    ]).toEqual([own, String(Math.min(Number(own) + 10, 19))]);
   });
 });

@@ -213,7 +213,11 @@ describe("FileTarget.apply", () => {
     const seen: unknown[] = [];
     const activator: Activator = {
       async applyLive(input) {
-        seen.push({ ...input, fileNow: await readFile(dest, "utf8"), checks: await readFile(marker, "utf8") });
+        seen.push({
+          ...input,
+          fileNow: await readFile(dest, "utf8"),
+          checks: await readFile(marker, "utf8"),
+        });
         return { method: "runtime-api", detail: "1 added, 0 removed" };
       },
       activate: () => Promise.reject(new Error("activate must not run after a live apply")),

@@ -109,7 +109,12 @@ describe("createHaproxyActivator with the shipped template and a real HAProxy", 
     await waitFor(async () => (await serverRows()).length === 0, 2000, 5);
     expect(await worker()).toEqual(before);
     expect(lines.filter((l) => l.msg === "drained server deleted")).toEqual([
-      { level: 20, target: haproxy.cfg, server: `be_web/b127_0_0_1_${a.port}`, msg: "drained server deleted" },
+      {
+        level: 20,
+        target: haproxy.cfg,
+        server: `be_web/b127_0_0_1_${a.port}`,
+        msg: "drained server deleted",
+      },
     ]);
   });
 
@@ -118,7 +123,11 @@ describe("createHaproxyActivator with the shipped template and a real HAProxy", 
     try {
       await apply(renderContext({ web: [["127.0.0.1", slow.port]] }));
       const pending = get(haproxy.port);
-      await waitFor(async () => (await api.run("show sess")).includes(`srv=b127_0_0_1_${slow.port}`), 2000, 5);
+      await waitFor(
+        async () => (await api.run("show sess")).includes(`srv=b127_0_0_1_${slow.port}`),
+        2000,
+        5,
+      );
       await apply(renderContext({ web: [] }));
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await serverRows()).toEqual([{ name: `b127_0_0_1_${slow.port}`, adminState: 1 }]);
@@ -137,7 +146,11 @@ describe("createHaproxyActivator with the shipped template and a real HAProxy", 
       const up = renderContext({ web: [["127.0.0.1", slow.port]] });
       await apply(up);
       const pending = get(haproxy.port);
-      await waitFor(async () => (await api.run("show sess")).includes(`srv=b127_0_0_1_${slow.port}`), 2000, 5);
+      await waitFor(
+        async () => (await api.run("show sess")).includes(`srv=b127_0_0_1_${slow.port}`),
+        2000,
+        5,
+      );
       await apply(renderContext({ web: [] }));
       expect(await apply(up)).toEqual({ method: "runtime-api", detail: "1 added, 0 removed" });
       expect(await serverRows()).toEqual([{ name: `b127_0_0_1_${slow.port}`, adminState: 0 }]);
