@@ -47,8 +47,9 @@ lint: build
 	npx biome check .
 	npx tsc -p tsconfig.test.json
 
+# VITEST_FLAGS lets CI add a JSON report without changing what `make test` runs.
 test: build lint
-	npx vitest run
+	npx vitest run $(VITEST_FLAGS)
 
 demo: build
 	npx tsx examples/demo/demo.ts
