@@ -3,7 +3,7 @@
  * the other in the same run: listen → first request served, close → last request sent (and out of
  * rotation), and failed client requests during a rolling restart of 5 backends at 200 req/s.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startBackend, waitListening } from "./lib/backends.js";
 import type { BenchContext, Benchmark } from "./lib/bench.js";
@@ -20,6 +20,18 @@ const brief = (s: Summary | undefined) =>
 /** The floor variant only shows what the check and the quiescence cost in latency; it skips the restart. */
 const latencyOnly = (spec: ContenderSpec) => spec.name.endsWith("-nocheck-wait1ms");
 
+/**
+ * LBWATCH_BENCH_TRACE=<dir>: each contender's trials (monotonic ns, as lbwatch's kernel timestamps)
+ * and its controller's log lines (at debug level) go to <dir>/<contender>.trace.json, to see where a
+ * trial's time went.
+ */
+async function writeTrace(name: string, trials: unknown, controllerLog: unknown): Promise<void> {
+  const dir = process.env.LBWATCH_BENCH_TRACE;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, `${name}.trace.json`), `${JSON.stringify({ trials, controllerLog }, null, 1)}\n`);
+}
+
 async function runContender(spec: ContenderSpec, ctx: BenchContext, trials: number) {
   const layout = await makeLayout(join(ctx.scratch, "lb", spec.name), trials);
   await mkdir(layout.dir, { recursive: true });
@@ -31,6 +43,7 @@ async function runContender(spec: ContenderSpec, ctx: BenchContext, trials: numb
     const restart = latencyOnly(spec)
       ? undefined
       : await rollingRestart(web, layout.webPorts, layout.frontend, spec);
+    await writeTrace(spec.name, routing.trace, running.controller?.stderrLines());
     const troubled = routing.lost > 0 || (restart?.failed ?? 0) > 0;
     return {
       listenToServedMs: brief(summarize(routing.listenToServedMs)),

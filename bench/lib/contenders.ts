@@ -91,7 +91,11 @@ export const isRouting = (s: ServerStat | undefined) => s !== undefined && /^(UP
 async function startController(spec: ContenderSpec, layout: Layout): Promise<Child | undefined> {
   if (spec.kind === "hc") return undefined;
   // The staged-config check (haproxy -c) reads the same environment variables as HAProxy.
-  const env = { ...haproxyEnv(layout), LBWATCH_LOG_LEVEL: "info" };
+  // LBWATCH_BENCH_TRACE keeps lbwatch's per-stage debug lines for lb-contenders' trace files.
+  const env = {
+    ...haproxyEnv(layout),
+    LBWATCH_LOG_LEVEL: process.env.LBWATCH_BENCH_TRACE ? "debug" : "info",
+  };
   if (spec.kind === "lbwatch") {
     return Child.start(
       process.execPath,

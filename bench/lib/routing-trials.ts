@@ -28,26 +28,27 @@ export interface RoutingSamples {
   closeToOutOfRotationMs: number[];
   /** Listens not served, or closes not noticed, within the contender's bound. */
   lost: number;
+  /** Per trial, CLOCK_MONOTONIC ns: to line trials up with the controller's log (LBWATCH_BENCH_TRACE). */
+  trace: { port: number; listened: string; served?: string; closed?: string; out?: string }[];
 }
 
 const PROBE_RATE = 500;
-const ARM_AHEAD = 10;
 const STAT_POLL_MS = 10;
 const ms = (ns: bigint) => Number(ns) / 1e6;
 
 type Armed = Awaited<ReturnType<typeof armBackend>>;
 
 async function oneListen(
-  armed: Promise<Armed>,
+  armed: Armed,
   jitterMs: number,
   bound: number,
-): Promise<{ child: Child; ms?: number }> {
-  const { child, listenNow } = await armed;
+): Promise<{ child: Child; listened: bigint; first?: bigint }> {
+  const { child, listenNow } = armed;
   await sleep(Math.random() * jitterMs);
   listenNow();
   const listened = await waitListening(child);
   const first = await waitFirstRequest(child, bound);
-  return { child, ...(first !== undefined ? { ms: ms(first - listened) } : {}) };
+  return { child, listened, ...(first !== undefined ? { first } : {}) };
 }
 
 /** Closes the wave's backends at once and follows their servers in `show stat` until out of rotation. */
@@ -82,6 +83,8 @@ async function closeWave(
   ids.forEach((id, i) => {
     const closed = closedAt[i] as bigint;
     const gone = outAt.get(id);
+    const traced = samples.trace.find((t) => t.port === ports[i]);
+    if (traced) Object.assign(traced, { closed: String(closed), ...(gone ? { out: String(gone) } : {}) });
     if (gone === undefined) {
       samples.lost++;
       return;
@@ -103,9 +106,13 @@ export async function routingTrials(
     closeToLastAttemptMs: [],
     closeToOutOfRotationMs: [],
     lost: 0,
+    trace: [],
   };
   const bound = boundMs(spec);
   const wave = waveSize(spec);
+  // Every backend is started (and its interpreter loaded) before the prober and the first trial:
+  // Python start-up costs tens of ms of CPU on 2 cores, and overlapping it with trials slowed them.
+  const armed = new Map(await Promise.all(ports.map(async (p) => [p, await armBackend(p)] as const)));
   const prober = startLoad({
     port: frontend,
     hostHeader: "probe",
@@ -113,21 +120,19 @@ export async function routingTrials(
     maxDurationMs: Math.ceil(ports.length / wave) * (2 * bound + phaseJitterMs(spec) + 2000),
     timeoutMs: 2000,
   });
-  // Backends are started ahead (ARM_AHEAD at a time) so their start-up overlaps earlier trials.
-  const armed = new Map<number, Promise<Armed>>();
-  const arm = (port: number) => {
-    if (!armed.has(port)) armed.set(port, armBackend(port));
-    return armed.get(port) as Promise<Armed>;
-  };
   try {
     for (let i = 0; i < ports.length; i += wave) {
       const wavePorts = ports.slice(i, i + wave);
-      ports.slice(i, i + Math.max(wave, ARM_AHEAD)).forEach(arm);
-      const results = await Promise.all(wavePorts.map((p) => oneListen(arm(p), phaseJitterMs(spec), bound)));
-      for (const r of results) {
-        if (r.ms === undefined) out.lost++;
-        else out.listenToServedMs.push(r.ms);
-      }
+      const results = await Promise.all(
+        wavePorts.map((p) => oneListen(armed.get(p) as Armed, phaseJitterMs(spec), bound)),
+      );
+      results.forEach((r, j) => {
+        if (r.first === undefined) out.lost++;
+        else out.listenToServedMs.push(ms(r.first - r.listened));
+        const port = wavePorts[j] as number;
+        const served = r.first !== undefined ? { served: String(r.first) } : {};
+        out.trace.push({ port, listened: String(r.listened), ...served });
+      });
       await closeWave(
         running,
         results.map((r) => r.child),
@@ -139,6 +144,8 @@ export async function routingTrials(
     }
   } finally {
     await prober.stop();
+    // Backends a failed trial left armed or listening.
+    await Promise.all([...armed.values()].map((a) => a.child.stop()));
   }
   return out;
 }
