@@ -19,9 +19,9 @@ export interface PlotOptions {
   steps?: boolean;
 }
 
-const W = 760;
+const W = 820;
 const H = 440;
-const M = { left: 70, right: 190, top: 40, bottom: 55 };
+const M = { left: 70, right: 250, top: 40, bottom: 55 };
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
 export function escapeXml(text: string): string {
