@@ -12,6 +12,24 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { sendCommand } from "../../src/targets/haproxy/cli-socket.js";
 
+/**
+ * A minimal HTTP config for startHaproxy(): the stats socket at level admin, short timeouts, and one
+ * frontend bound where the environment says, ending with `frontendTail` (its routing) and `rest`.
+ */
+export function minimalConfig(frontendTail: string, rest = ""): string {
+  return `global
+    stats socket "\${LBWATCH_HAPROXY_STATS_SOCKET}" level admin
+defaults
+    mode http
+    timeout connect 200ms
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind "\${LBWATCH_HAPROXY_BIND}"
+    ${frontendTail}
+${rest}`;
+}
+
 export interface RunningHaproxy {
   dir: string;
   cfg: string;

@@ -2,20 +2,10 @@ import { writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLbwatchError } from "../../../src/errors.js";
 import { MasterCli, parseShowProc } from "../../../src/targets/haproxy/master-cli.js";
-import { type RunningHaproxy, startHaproxy } from "../../helpers/haproxy.js";
+import { minimalConfig, type RunningHaproxy, startHaproxy } from "../../helpers/haproxy.js";
 import { get } from "../../helpers/http.js";
 
-const config = (status: number) => `global
-    stats socket "\${LBWATCH_HAPROXY_STATS_SOCKET}" level admin
-defaults
-    mode http
-    timeout connect 200ms
-    timeout client 5s
-    timeout server 5s
-frontend fe
-    bind "\${LBWATCH_HAPROXY_BIND}"
-    http-request return status ${status}
-`;
+const config = (status: number) => minimalConfig(`http-request return status ${status}`);
 
 describe("parseShowProc", () => {
   it("reads the master's reload counters and the current and old workers", () => {

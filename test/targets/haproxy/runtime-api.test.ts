@@ -1,22 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLbwatchError } from "../../../src/errors.js";
 import { RuntimeApi } from "../../../src/targets/haproxy/runtime-api.js";
-import { type RunningHaproxy, startHaproxy } from "../../helpers/haproxy.js";
+import { minimalConfig, type RunningHaproxy, startHaproxy } from "../../helpers/haproxy.js";
 import { get, type HttpBackend, startHttpBackend } from "../../helpers/http.js";
 
-const CONFIG = `global
-    stats socket "\${LBWATCH_HAPROXY_STATS_SOCKET}" level admin
-defaults
-    mode http
-    timeout connect 200ms
-    timeout client 5s
-    timeout server 5s
-frontend fe
-    bind "\${LBWATCH_HAPROXY_BIND}"
-    default_backend be_web
-backend be_web
-    balance roundrobin
-`;
+const CONFIG = minimalConfig("default_backend be_web", "backend be_web\n    balance roundrobin\n");
 
 let haproxy: RunningHaproxy;
 let backend: HttpBackend;
