@@ -13,7 +13,8 @@ export type ErrorCode =
   | "E_CHECK_FAILED" // a target's check command failed
   | "E_RELOAD_FAILED" // a target's reload command failed
   | "E_WRITE" // writing a destination failed
-  | "E_HAPROXY_API"; // the HAProxy Runtime API or master CLI answered with an error
+  | "E_HAPROXY_API" // the HAProxy Runtime API or master CLI answered with an error
+  | "E_LB_DOWN"; // the load balancer is not running: dest is written, activation waits for it
 
 export class LbwatchError extends Error {
   readonly code: ErrorCode;

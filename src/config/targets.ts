@@ -5,7 +5,7 @@ import { parseDuration } from "./duration.js";
 import { checkMapping, keyPath, type Problems, show } from "./problems.js";
 import type { HaproxyTargetConfig, TargetConfig } from "./types.js";
 
-const TARGET_KEYS = ["template", "dest", "check", "reload", "commandTimeout", "haproxy"] as const;
+const TARGET_KEYS = ["template", "dest", "check", "reload", "pidFile", "commandTimeout", "haproxy"] as const;
 const HAPROXY_KEYS = ["runtimeSocket", "masterSocket"] as const;
 export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
 
@@ -84,6 +84,8 @@ async function parseTarget(value: unknown, base: string, path: string, problems:
   if (raw.reload !== undefined) {
     target.reload = parseArgv(raw.reload, keyPath(path, "reload"), problems, "[systemctl, reload, haproxy]");
   }
+  if (raw.pidFile !== undefined)
+    target.pidFile = parsePath(raw.pidFile, base, keyPath(path, "pidFile"), problems);
   if (raw.commandTimeout !== undefined) {
     const ms = problems.take(keyPath(path, "commandTimeout"), parseDuration(raw.commandTimeout));
     if (ms === 0) problems.add(keyPath(path, "commandTimeout"), "must be more than 0");

@@ -42,6 +42,8 @@ export interface TargetConfig {
   check?: string[];
   /** argv. Never run through a shell. */
   reload?: string[];
+  /** The load balancer's pid file: tells a stopped load balancer from a failed reload. */
+  pidFile?: string;
   haproxy?: HaproxyTargetConfig;
   /** Timeout for check and reload commands, ms. */
   commandTimeoutMs: number;

@@ -1,31 +1,33 @@
 /**
- * The controller wires the data flow: probe → snapshot+stream merge → registry → quiescence → render
- * every target → apply. Nothing is rendered before the initial snapshot is merged, so a restart never
- * writes a config with backends missing. A failing target never stops it: the next change retries.
+ * The controller wires the data flow: sources → registry → the ordered render lists → targets. It is
+ * handed its sources (src/sources/index.ts) and targets (src/targets/pick-target.ts) and knows neither
+ * kind. Nothing reaches a target before every source delivered its first full view, so a restart
+ * never applies a config with backends missing; each target then reconciles against what its load
+ * balancer really runs, and keeps doing so (src/targets/reconcile-loop.ts).
  */
 import { configWarnings, loadConfig } from "../config/load-config.js";
 import type { Config } from "../config/types.js";
 import { isLbwatchError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { ListenEvent } from "../probe/event.js";
-import { ListenProbe, type LostInfo } from "../probe/listen-probe.js";
-import { type Listening, startListening } from "../probe/listener-table.js";
-import { hostNetnsInode, netnsAddresses } from "../probe/netns.js";
-import { snapshot } from "../probe/snapshot.js";
+import { backendKey } from "../registry/backend.js";
 import { isEmptyChange, Registry, type RegistryChange } from "../registry/registry.js";
-import { buildContext } from "../render/context.js";
-import type { ApplyOutcome, FileTargetOptions } from "../targets/file-target.js";
-import { toMs } from "../targets/stage-times.js";
-import { PendingChange } from "./pending-change.js";
-import { TargetSet } from "./target-set.js";
-import { Quiescence } from "./wait.js";
+import { ServiceLists } from "../render/service-lists.js";
+import { compileTemplate } from "../render/template.js";
+import { readMachineId } from "../sources/host-id.js";
+import { createSources } from "../sources/index.js";
+import type { ReplaceInfo, Source, SourceSink, SourceStatus } from "../sources/source.js";
+import { killRunningCommands } from "../targets/command.js";
+import { createTargets } from "../targets/pick-target.js";
+import type { DryRun } from "../targets/rendered-file.js";
+import type { DesiredState, Target, TargetObserver, TargetStatus } from "../targets/target.js";
 import { InputWatcher } from "./watch.js";
 
 export interface ControllerOptions {
   configFile: string;
   log: Logger;
-  /** --dry-run: print a diff per change here; never write or reload. */
-  dryRun?: FileTargetOptions["dryRun"];
+  /** --dry-run: print a diff per change here; never write, reload or touch a load balancer. */
+  dryRun?: DryRun;
+  observer?: TargetObserver;
 }
 
 /**
@@ -34,147 +36,176 @@ export interface ControllerOptions {
  */
 const clock = () => process.hrtime.bigint();
 
+/** SIGTERM must stop `run` within 2 s whatever is queued: what an apply has not finished by then waits for the next start. */
+const CLOSE_GRACE_MS = 1500;
+const WRONG_IDS_LOGGED = 10;
+
 export class Controller {
   readonly #options: ControllerOptions;
   readonly #log: Logger;
-  readonly #registry: Registry;
-  readonly #pending = new PendingChange();
+  readonly #registry = new Registry();
+  readonly #lists: ServiceLists;
   #config: Config;
-  #targets: TargetSet;
-  #quiescence: Quiescence;
-  #probe: ListenProbe | undefined;
-  #listening: Listening | undefined;
+  #targets: Target[];
+  #sources: Source[] = [];
   #watcher: InputWatcher | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
-  /** Renders run one at a time; at most one more waits, and it takes everything pending when it starts. */
-  #renders: Promise<unknown> = Promise.resolve();
-  #queuedRender: Promise<ApplyOutcome[]> | undefined;
   #reloads: Promise<void> = Promise.resolve();
 
-  private constructor(config: Config, targets: TargetSet, options: ControllerOptions) {
+  private constructor(config: Config, targets: Target[], options: ControllerOptions, lists: ServiceLists) {
     this.#options = options;
     this.#log = options.log;
     this.#config = config;
     this.#targets = targets;
-    this.#registry = new Registry(config, { log: options.log, hostNetns: hostNetnsInode(), netnsAddresses });
-    this.#quiescence = new Quiescence(config.wait, () => this.#renderInBackground());
+    this.#lists = lists;
   }
 
   /** Reads the config and compiles every template: throws E_CONFIG or E_TEMPLATE before anything runs. */
   static async load(options: ControllerOptions): Promise<Controller> {
     const config = await loadConfig(options.configFile);
     for (const warning of configWarnings(config)) options.log.warn({ warning }, "config warning");
-    return new Controller(config, await TargetSet.build(config, Controller.#targetOptions(options)), options);
+    const lists = new ServiceLists(config.services.map((s) => s.name));
+    return new Controller(config, await Controller.#buildTargets(config, options, lists), options, lists);
   }
 
-  /** --once: one snapshot, one render; true when every target was applied or unchanged. */
+  /** --once: one full view from every source, one reconcile of every target; true when each is applied. */
   async once(): Promise<boolean> {
-    this.#pending.add(await this.#registry.reconcile(await snapshot()));
-    const outcomes = await this.#render();
-    const written = await this.#targets.flush();
-    return written && outcomes.every((o) => o.status !== "failed");
+    await this.#startSources(true);
+    for (const target of this.#targets) target.start();
+    const statuses = await Promise.all(this.#targets.map((t) => t.settled()));
+    await this.close();
+    // A load balancer that is not running will start from the dest just written: that is success.
+    return statuses.every((s) => s.state === "ok" || s.state === "lb-down");
   }
 
-  /** Attaches the probe, merges the initial snapshot, renders once, then follows changes until close(). */
+  /** Starts every source, then every target, then follows changes until close(). */
   async start(): Promise<void> {
-    const probe = ListenProbe.open();
-    this.#probe = probe;
-    probe.on("lost", (lost) => void this.#resync("lost", lost));
-    probe.on("error", (err) => this.#log.error({ err }, "probe error"));
-    const listening = await startListening(probe, (ev) => this.#onEvent(ev));
-    this.#listening = listening;
-    // Called before any live event can reach the registry (those arrive on later ticks), so the
-    // registry sees the snapshot first and then every event in order.
-    this.#pending.add(await this.#registry.reconcile(listening.initial));
-    this.#log.info({ hook: probe.hook, listeners: listening.initial.length }, "initial snapshot merged");
-    await this.#render();
+    await this.#startSources(false);
+    for (const target of this.#targets) target.start();
     this.#watcher = new InputWatcher(
       { onTemplate: (path) => this.#templateEdited(path), onConfig: (reason) => this.#reloadConfig(reason) },
       this.#log,
     );
-    await this.#watcher.watch(this.#config.file, this.#targets.templates());
+    await this.#watcher.watch(this.#config.file, this.#templates());
     this.#scheduleResync();
   }
 
-  /** Stops following changes, detaches the probe and waits for an apply in progress to finish. */
+  /** Stops following changes; gives applies in progress a bounded time, then stops their commands. */
   async close(): Promise<void> {
     clearInterval(this.#resyncTimer);
-    this.#quiescence.cancel();
     await this.#watcher?.close();
-    this.#listening?.stop();
-    this.#probe?.close();
-    await this.#reloads;
-    await this.#renders;
-    await this.#targets.flush();
+    await Promise.all(this.#sources.map((s) => s.close()));
+    const closed = Promise.all(this.#targets.map((t) => t.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      closed.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (late) {
+      this.#log.warn(
+        { graceMs: CLOSE_GRACE_MS },
+        "stopping with an apply in progress: it is redone at the next start",
+      );
+      killRunningCommands();
+    }
   }
 
-  #onEvent(ev: ListenEvent): void {
-    const received = clock();
-    this.#registry.applyEvent(ev).then(
-      (change) => {
-        if (!isEmptyChange(change) && this.#log.isLevelEnabled("debug")) {
-          const stages = { kernelToJsMs: toMs(received - ev.ts), registryMs: toMs(clock() - received) };
-          this.#log.debug({ sock: ev.sock, type: ev.type, ...stages }, "event changed the registry");
-        }
-        this.#changed(change);
+  status(): { sources: SourceStatus[]; targets: TargetStatus[] } {
+    return { sources: this.#sources.map((s) => s.status()), targets: this.#targets.map((t) => t.status()) };
+  }
+
+  async #startSources(once: boolean): Promise<void> {
+    const hostId = await readMachineId().catch(() => "localhost");
+    this.#sources = createSources({
+      config: this.#config,
+      log: this.#log,
+      hostId,
+      once,
+      onListen: (l) => {
+        for (const t of this.#targets) t.noticeListen(l);
       },
-      (err) => this.#log.error({ err, sock: ev.sock, pid: ev.pid }, "event not applied to the registry"),
+    });
+    // One after another, the local probe first: without privileges its E_BPF_PERM is the error to see.
+    for (const source of this.#sources) await source.start(this.#sinkFor(source));
+  }
+
+  #sinkFor(source: Source): SourceSink {
+    return {
+      replace: (claims, info) => {
+        const change = this.#registry.replace(source.id, claims);
+        this.#logReplace(source, info, change);
+        this.#dispatch(change);
+      },
+      update: (upserts, removals, firstEventTs) => {
+        this.#dispatch(this.#registry.update(source.id, upserts, removals, firstEventTs));
+      },
+    };
+  }
+
+  #dispatch(change: RegistryChange): void {
+    if (isEmptyChange(change)) return;
+    this.#lists.apply(change);
+    for (const target of this.#targets) target.changed(change);
+  }
+
+  /**
+   * A resync is wrong only where the source had it wrong: listeners that came or went while the
+   * snapshot was taken are moving, not wrong, and a resync with nothing wrong is not news.
+   */
+  #logReplace(source: Source, info: ReplaceInfo, change: RegistryChange): void {
+    const fields = { source: source.id, reason: info.reason };
+    if (info.reason === "initial" || info.reason === "config") {
+      this.#log.info(
+        { ...fields, backends: this.#registry.claimCount(source.id) },
+        "source delivered its view",
+      );
+      return;
+    }
+    const wrongKeys = new Set(info.wrong?.keys ?? []);
+    const wrongBackends = [...change.added, ...change.removed, ...change.updated].filter(
+      (b) => info.wrong === undefined || wrongKeys.has(b.claim),
     );
-  }
-
-  #changed(change: RegistryChange): void {
-    if (this.#pending.add(change)) this.#quiescence.poke();
-  }
-
-  #render(): Promise<ApplyOutcome[]> {
-    if (!this.#queuedRender) {
-      const run = this.#renders.then(() => {
-        this.#queuedRender = undefined;
-        const context = buildContext(this.#config.services, this.#registry.backends());
-        return this.#targets.applyAll(context, this.#pending.take());
-      });
-      this.#queuedRender = run;
-      this.#renders = run.catch((err) => this.#log.error({ err }, "render failed"));
-    }
-    return this.#queuedRender;
-  }
-
-  /** For timers and watchers: a failed render is already logged by the render chain. */
-  #renderInBackground(): void {
-    this.#render().catch(() => undefined);
-  }
-
-  /** After lost events, and every `resync`: rebuild from a fresh snapshot and apply the difference. */
-  async #resync(reason: "lost" | "timer", lost?: LostInfo): Promise<void> {
-    const listening = this.#listening;
-    if (!listening) return;
-    try {
-      const diff = await listening.resync();
-      // Taken on the tick the merge finished, before any later live event reaches the registry.
-      const change = await this.#registry.reconcile([...listening.table.values()]);
-      const wrong = {
-        listenersWrong: diff.added.length + diff.removed.length,
-        backendsWrong: change.added.length + change.removed.length + (change.updated?.length ?? 0),
-      };
-      const level = wrong.listenersWrong + wrong.backendsWrong > 0 ? "warn" : "info";
-      this.#log[level]({ reason, ...(lost ? { lost } : {}), ...wrong }, "resynced from a fresh snapshot");
-      this.#changed(change);
-    } catch (err) {
-      this.#log.error({ err, reason }, "resync failed: keeping the current state until the next one");
-    }
+    const wrong = {
+      listenersWrong: info.wrong?.count ?? 0,
+      backendsWrong: wrongBackends.length,
+      wrongListeners: info.wrong?.sample ?? [],
+      wrongBackends: wrongBackends.slice(0, WRONG_IDS_LOGGED).map(backendKey),
+    };
+    const level = wrong.listenersWrong + wrong.backendsWrong > 0 ? "warn" : "debug";
+    this.#log[level]({ ...fields, ...wrong }, "resynced from a fresh view");
   }
 
   #scheduleResync(): void {
     clearInterval(this.#resyncTimer);
-    if (this.#config.resyncMs > 0) {
-      this.#resyncTimer = setInterval(() => void this.#resync("timer"), this.#config.resyncMs);
-    }
+    if (this.#config.resyncMs <= 0) return;
+    this.#resyncTimer = setInterval(() => {
+      for (const source of this.#sources) void source.resync("timer");
+      for (const target of this.#targets) target.resync();
+    }, this.#config.resyncMs);
+  }
+
+  #templates(): string[] {
+    return [...new Set(this.#config.targets.map((t) => t.template))];
   }
 
   #templateEdited(path: string): void {
-    this.#targets.recompile(path).then(
-      (ok) => ok && this.#renderInBackground(),
-      (err) => this.#log.error({ err, template: path }, "template not recompiled"),
+    const users = this.#targets.filter((_, i) => this.#config.targets[i]?.template === path);
+    if (users.length === 0) return;
+    compileTemplate(path).then(
+      (renderer) => {
+        this.#log.info({ template: path }, "template recompiled");
+        for (const target of users) target.setRenderer(renderer);
+      },
+      (err: unknown) => {
+        if (!isLbwatchError(err)) throw err;
+        this.#log.error(
+          { template: path, code: err.code, error: err.message },
+          "template not recompiled: keeping the last good one",
+        );
+      },
     );
   }
 
@@ -183,10 +214,10 @@ export class Controller {
     this.#reloads = this.#reloads
       .then(async () => {
         let config: Config;
-        let targets: TargetSet;
+        let targets: Target[];
         try {
           config = await loadConfig(this.#config.file);
-          targets = await TargetSet.build(config, Controller.#targetOptions(this.#options));
+          targets = await Controller.#buildTargets(config, this.#options, this.#lists);
         } catch (err) {
           if (!isLbwatchError(err)) throw err;
           this.#log.error(
@@ -196,25 +227,38 @@ export class Controller {
           return;
         }
         for (const warning of configWarnings(config)) this.#log.warn({ warning }, "config warning");
-        // The new targets read dest to learn what runs: let the old ones finish writing it.
-        await this.#targets.flush();
+        // The old targets finish what they are doing; the new ones start from what really runs.
+        await Promise.all(this.#targets.map((t) => t.close()));
         this.#config = config;
         this.#targets = targets;
-        this.#quiescence.cancel();
-        this.#quiescence = new Quiescence(config.wait, () => this.#renderInBackground());
-        this.#pending.add(await this.#registry.setRules(config));
+        this.#lists.reset(
+          config.services.map((s) => s.name),
+          this.#registry.backends(),
+        );
+        for (const source of this.#sources) await source.reconfigure(config);
+        for (const target of targets) target.start();
         this.#scheduleResync();
-        await this.#watcher?.watch(config.file, targets.templates());
+        await this.#watcher?.watch(config.file, this.#templates());
         this.#log.info(
           { reason, services: config.services.length, targets: config.targets.length },
           "config reloaded",
         );
-        await this.#render();
       })
       .catch((err) => this.#log.error({ err, reason }, "config reload failed"));
   }
 
-  static #targetOptions(options: ControllerOptions) {
-    return { log: options.log, clock, ...(options.dryRun ? { dryRun: options.dryRun } : {}) };
+  static async #buildTargets(
+    config: Config,
+    options: ControllerOptions,
+    desired: DesiredState,
+  ): Promise<Target[]> {
+    return createTargets(config, {
+      desired,
+      log: options.log,
+      clock,
+      ...(options.dryRun ? { dryRun: options.dryRun } : {}),
+      ...(options.observer ? { observer: options.observer } : {}),
+      compile: compileTemplate,
+    });
   }
 }

@@ -6,6 +6,12 @@ export type ApplyResult = "added" | "removed" | "unchanged";
 export interface ListenerDiff {
   added: Listener[];
   removed: Listener[];
+  /**
+   * Sockets the table had wrong: in it but not in the snapshot, or the reverse, and with no event
+   * while the snapshot was taken. A socket that listened or closed meanwhile was not wrong, only
+   * moving; counting it would report drift on every resync of a busy host.
+   */
+  wrong: Listener[];
 }
 
 function toListener({ type: _type, ts: _ts, ...listener }: ListenEvent): Listener {
@@ -30,17 +36,10 @@ export class ListenerTable {
     return this.#bySock.delete(ev.sock) ? "removed" : "unchanged";
   }
 
-  /**
-   * Replaces the contents with `snapshot` and returns what changed by socket identity. A socket in both
-   * takes the snapshot's fields and is in neither list.
-   */
-  reconcile(snapshot: Listener[]): ListenerDiff {
-    const next = new Map(snapshot.map((l) => [l.sock, l]));
-    const removed = [...this.#bySock.values()].filter((l) => !next.has(l.sock));
-    const added = snapshot.filter((l) => !this.#bySock.has(l.sock));
+  /** Replaces the contents with `snapshot`; a socket in both takes the snapshot's fields. */
+  reconcile(snapshot: Listener[]): void {
     this.#bySock.clear();
-    for (const [sock, l] of next) this.#bySock.set(sock, l);
-    return { added, removed };
+    for (const l of snapshot) this.#bySock.set(l.sock, l);
   }
 
   get(sock: number): Listener | undefined {
@@ -131,12 +130,19 @@ export async function startListening(
       throw err;
     }
     const before = new Map(Array.from(table.values(), (l) => [l.sock, l]));
+    const moving = new Set(buffer.map((ev) => ev.sock));
+    const seen = new Set(snap.map((l) => l.sock));
+    const wrong = [
+      ...snap.filter((l) => !before.has(l.sock) && !moving.has(l.sock)),
+      ...Array.from(before.values()).filter((l) => !seen.has(l.sock) && !moving.has(l.sock)),
+    ];
     table.reconcile(snap);
     for (const ev of buffer) table.apply(ev);
     buffer = undefined;
     return {
       added: Array.from(table.values()).filter((l) => !before.has(l.sock)),
       removed: Array.from(before.values()).filter((l) => table.get(l.sock) === undefined),
+      wrong,
     };
   };
 

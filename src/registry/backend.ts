@@ -1,57 +1,65 @@
-import { addressSortKey, type IpAddress } from "../config/ip-address.js";
-import type { Listener } from "../probe/event.js";
+import type { BackendClaim } from "../sources/source.js";
 import { backendId, endpointOf } from "./backend-id.js";
 
 /**
- * A backend: one (service, address, port) that a load balancer can connect to. Several sockets may
- * stand behind it (SO_REUSEPORT siblings); the per-process fields come from one of them, chosen the
- * same way every time (lowest pid, then lowest socket inode) so equal state renders equal output.
+ * A backend: one (service, address, port) that a load balancer can connect to. Several claims may
+ * stand behind it (SO_REUSEPORT siblings, or the same backend seen by two sources); the per-process
+ * fields come from one of them, chosen the same way every time (lowest pid, then source, then claim
+ * key) so equal state renders equal output.
  */
 export interface Backend {
   /** Stable, derived from (address, port) only; see backend-id.ts. */
   id: string;
   service: string;
-  /** Address the load balancer connects to (after hostAddress / netns translation). */
+  /** Address the load balancer connects to (after hostAddress / netns translation by its source). */
   address: string;
   port: number;
   /** `address:port`, IPv6 in brackets. */
   endpoint: string;
   family: 4 | 6;
+  /** The host it runs on (hostId). */
+  host: string;
   pid: number;
   comm: string;
   uid: number;
   netns: number;
   backlog: number;
-  sock: number;
+  cgroup?: string;
+  /** The representative claim: its source id and key (a socket inode, an etcd key). */
+  source: string;
+  claim: string;
+  /** Wall-clock ms when the first of its claims was seen. */
+  since: number;
 }
 
-/** Backends by service, then family, numeric address and port: one order whatever the arrival order. */
-export function sortBackends(backends: Iterable<Backend>): Backend[] {
-  const keyed = Array.from(backends, (b) => ({
-    key: `${b.service}\0${addressSortKey(b)}${b.port.toString(16).padStart(4, "0")}`,
-    backend: b,
-  }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.map((entry) => entry.backend);
-}
+/** Identity within the registry: ids are unique within a service only. */
+export const backendKey = (b: { service: string; id: string }): string => `${b.service}/${b.id}`;
 
-/** The backend for (service, address, port) as `socket`, its representative sibling, describes it. */
-export function makeBackend(
-  { service, ip, port }: { service: string; ip: IpAddress; port: number },
-  socket: Listener,
-): Backend {
-  return {
-    id: backendId(ip.family, ip.address, port),
+/** The backend `claim` of `source` describes, `since` the oldest of its claims. */
+export function makeBackend(source: string, claim: BackendClaim, since: number): Backend {
+  const { service, family, address, port, host, pid, comm, uid, netns, backlog, cgroup } = claim;
+  const backend: Backend = {
+    id: backendId(family, address, port),
     service,
-    address: ip.address,
+    address,
     port,
-    endpoint: endpointOf(ip.family, ip.address, port),
-    family: ip.family,
-    pid: socket.pid,
-    comm: socket.comm,
-    uid: socket.uid,
-    netns: socket.netns,
-    backlog: socket.backlog,
-    sock: socket.sock,
+    endpoint: endpointOf(family, address, port),
+    family,
+    host,
+    pid,
+    comm,
+    uid,
+    netns,
+    backlog,
+    source,
+    claim: claim.key,
+    since,
   };
+  if (cgroup !== undefined) backend.cgroup = cgroup;
+  return backend;
+}
+
+/** Equal in everything a consumer can see. */
+export function sameBackend(a: Backend, b: Backend): boolean {
+  return (Object.keys(a) as (keyof Backend)[]).every((field) => a[field] === b[field]);
 }

@@ -15,6 +15,8 @@ export interface Placement {
   service: string;
   ip: IpAddress;
   port: number;
+  /** cgroup v2 path of the listener's process, when a rule needed it. */
+  cgroup?: string;
 }
 
 /** Applies one config's rules and address translation to listeners. */
@@ -58,7 +60,9 @@ export class Classifier {
     }
     const { ip } = resolved;
     const key = `${rule.name}\0${backendId(ip.family, ip.address, listener.port)}`;
-    return { key, service: rule.name, ip, port: listener.port };
+    const placement: Placement = { key, service: rule.name, ip, port: listener.port };
+    if (cgroupPath !== undefined) placement.cgroup = cgroupPath;
+    return placement;
   }
 
   /** Drops cached netns addresses so the next placements read them again. */

@@ -1,188 +1,203 @@
 /**
- * The service registry: every listening socket lbwatch knows of, keyed by socket identity (inode), and
- * the backends they make. A backend is (service, address, port); SO_REUSEPORT siblings and the same
- * socket seen by both the snapshot and the stream share one backend, which goes away only when its
- * last socket closes. Calls are applied one at a time in call order, although address and cgroup
- * lookups are asynchronous.
+ * The registry: every backend lbwatch knows of and the claims behind it, in one place. Sources claim
+ * backends (src/sources/source.ts); a backend is (service, address, port) and lives while at least one
+ * claim of any source stands behind it, so SO_REUSEPORT siblings, a socket seen by both the snapshot
+ * and the stream, and a backend reported by the local probe and by an agent count once.
+ *
+ * Claims are keyed by (source, key): a socket inode means something only on its own host. Every call
+ * is synchronous and costs O(claims it names); `replace` (a source's full view) is the only O(all) one.
  */
-import type { Config } from "../config/types.js";
-import type { Logger } from "../log.js";
-import type { ListenEvent, Listener } from "../probe/event.js";
-import { type Backend, makeBackend } from "./backend.js";
-import { type AddressDeps, BackendAddresses } from "./backend-address.js";
-import { CgroupPaths } from "./cgroup-path.js";
-import { Classifier, type Placement } from "./classify.js";
+import type { BackendClaim } from "../sources/source.js";
+import { type Backend, backendKey, makeBackend, sameBackend } from "./backend.js";
+import { backendId } from "./backend-id.js";
 
 export interface RegistryChange {
   added: Backend[];
   removed: Backend[];
-  /** Backends still up whose per-process fields (pid, comm, ...) changed because a sibling came or went. */
-  updated?: Backend[];
+  /** Backends still up whose per-process fields (pid, comm, ...) changed: the new value. */
+  updated: Backend[];
   /** Kernel time (ns) of the earliest event in the change; absent for snapshot-driven changes. */
   firstEventTs?: bigint;
 }
 
-export interface RegistryDeps extends Pick<AddressDeps, "hostNetns" | "netnsAddresses"> {
-  log: Logger;
-  /** cgroup v2 path of a pid; defaults to reading /proc/PID/cgroup. */
-  cgroupPath?: (pid: number) => Promise<string | undefined>;
-}
-
-/** True when a change needs no render. */
 export function isEmptyChange(change: RegistryChange): boolean {
-  return change.added.length + change.removed.length + (change.updated?.length ?? 0) === 0;
+  return change.added.length + change.removed.length + change.updated.length === 0;
 }
 
-type Change = RegistryChange & { updated: Backend[] };
+export const emptyChange = (): RegistryChange => ({ added: [], removed: [], updated: [] });
 
-/** A backend and the sockets behind it (usually one; several for SO_REUSEPORT siblings). */
+/** One object per claim, in both maps below, so an update of the claim is seen by both. */
+interface HeldClaim {
+  source: string;
+  claim: BackendClaim;
+  entry: Entry;
+}
+
 interface Entry {
-  key: string;
   backend: Backend;
-  socks: Listener[];
+  /** Claims behind it, by `source\0key`. */
+  claims: Map<string, HeldClaim>;
 }
 
-/** Every listening socket (matched or not: rules may change) and the backends the matched ones make. */
-class State {
-  readonly held = new Map<number, { listener: Listener; entry: Entry | undefined }>();
-  readonly entries = new Map<string, Entry>();
-
-  attach(listener: Listener, placement: Placement | undefined, change: Change): void {
-    let entry = placement && this.entries.get(placement.key);
-    if (entry) {
-      entry.socks.push(listener);
-      refresh(entry, change);
-    } else if (placement) {
-      entry = { key: placement.key, backend: makeBackend(placement, listener), socks: [listener] };
-      this.entries.set(placement.key, entry);
-      change.added.push(entry.backend);
-    }
-    this.held.set(listener.sock, { listener, entry });
-  }
-
-  detach(sock: number, change: Change): void {
-    const entry = this.held.get(sock)?.entry;
-    this.held.delete(sock);
-    if (!entry) return;
-    entry.socks = entry.socks.filter((l) => l.sock !== sock);
-    if (entry.socks.length > 0) {
-      refresh(entry, change);
-      return;
-    }
-    this.entries.delete(entry.key);
-    change.removed.push(entry.backend);
-  }
-}
-
-/** The sibling that speaks for a backend: lowest pid, then lowest socket inode, whatever the arrival order. */
-function representative(socks: Listener[]): Listener {
-  return socks.reduce((best, l) =>
-    l.pid < best.pid || (l.pid === best.pid && l.sock < best.sock) ? l : best,
+/** Claims compare equal when everything but `since` is: a resync re-reporting a socket changes nothing. */
+function sameClaim(a: BackendClaim, b: BackendClaim): boolean {
+  return (
+    a.service === b.service &&
+    a.address === b.address &&
+    a.port === b.port &&
+    a.family === b.family &&
+    a.host === b.host &&
+    a.pid === b.pid &&
+    a.comm === b.comm &&
+    a.uid === b.uid &&
+    a.netns === b.netns &&
+    a.backlog === b.backlog &&
+    a.cgroup === b.cgroup
   );
 }
 
-function sameBackend(a: Backend, b: Backend): boolean {
-  return (Object.keys(a) as (keyof Backend)[]).every((field) => a[field] === b[field]);
+/** Socket inodes sort numerically, etcd keys as text: the order must not depend on arrival. */
+function compareKeys(a: string, b: string): number {
+  if (a.length !== b.length && /^\d+$/.test(a) && /^\d+$/.test(b)) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function refresh(entry: Entry, change: Change): void {
-  const { service, family, address, port } = entry.backend;
-  const backend = makeBackend({ service, ip: { family, address }, port }, representative(entry.socks));
-  if (sameBackend(backend, entry.backend)) return;
-  entry.backend = backend;
-  change.updated.push(backend);
+/** The claim that speaks for a backend: lowest pid, then source, then key. */
+function representative(entry: Entry): HeldClaim {
+  let best: HeldClaim | undefined;
+  for (const held of entry.claims.values()) {
+    if (
+      !best ||
+      held.claim.pid < best.claim.pid ||
+      (held.claim.pid === best.claim.pid &&
+        (held.source < best.source ||
+          (held.source === best.source && compareKeys(held.claim.key, best.claim.key) < 0)))
+    ) {
+      best = held;
+    }
+  }
+  return best as HeldClaim;
 }
-
-function sameSocket(a: Listener, b: Listener): boolean {
-  return a.addr === b.addr && a.port === b.port && a.netns === b.netns && a.family === b.family;
-}
-
-const newChange = (): Change => ({ added: [], removed: [], updated: [] });
 
 export class Registry {
-  readonly #deps: RegistryDeps;
-  readonly #cgroups: CgroupPaths;
-  #classifier: Classifier;
-  #state = new State();
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Backends by `service/id`. */
+  readonly #entries = new Map<string, Entry>();
+  /** Each source's claims by key. */
+  readonly #bySource = new Map<string, Map<string, HeldClaim>>();
 
-  constructor(config: Config, deps: RegistryDeps) {
-    this.#deps = deps;
-    this.#cgroups = new CgroupPaths(deps.cgroupPath);
-    this.#classifier = this.#classifierFor(config);
-  }
-
-  /** One kernel event. A listen of a socket already held (snapshot and stream overlap) changes nothing. */
-  applyEvent(ev: ListenEvent): Promise<RegistryChange> {
-    return this.#serial(async () => {
-      const change = newChange();
-      const held = this.#state.held.get(ev.sock);
-      if (ev.type === "listen" && held && sameSocket(held.listener, ev)) return change;
-      // A listen on a held inode with another address means its close was lost: replace it.
-      if (held) this.#state.detach(ev.sock, change);
-      if (ev.type === "listen") this.#state.attach(ev, await this.#classifier.place(ev), change);
-      if (!isEmptyChange(change)) change.firstEventTs = ev.ts;
-      return change;
-    });
-  }
-
-  /**
-   * Replaces everything with a fresh snapshot (after lost events, or every `resync`) and returns the
-   * difference: its size is how many backends were wrong. Netns addresses are read again.
-   */
-  reconcile(snapshot: Listener[]): Promise<RegistryChange> {
-    return this.#serial(() => {
-      this.#classifier.forgetAddresses();
-      return this.#rebuild(snapshot);
-    });
-  }
-
-  /** A reloaded config: every held listener is placed again under the new rules and addresses. */
-  setRules(config: Config): Promise<RegistryChange> {
-    return this.#serial(() => {
-      this.#classifier = this.#classifierFor(config);
-      return this.#rebuild(Array.from(this.#state.held.values(), (held) => held.listener));
-    });
-  }
-
-  /** Current backends, unordered (render/context.ts sorts). */
-  backends(): Backend[] {
-    return Array.from(this.#state.entries.values(), (entry) => entry.backend);
-  }
-
-  /** Number of listening sockets held, matched or not. */
-  get size(): number {
-    return this.#state.held.size;
-  }
-
-  async #rebuild(listeners: Iterable<Listener>): Promise<RegistryChange> {
-    const next = new State();
-    const unused = newChange();
-    for (const listener of listeners) {
-      if (!next.held.has(listener.sock))
-        next.attach(listener, await this.#classifier.place(listener), unused);
-    }
-    const change = newChange();
-    for (const [key, entry] of this.#state.entries) {
-      const now = next.entries.get(key);
-      if (!now) change.removed.push(entry.backend);
-      else if (!sameBackend(now.backend, entry.backend)) change.updated.push(now.backend);
-    }
-    for (const [key, entry] of next.entries) {
-      if (!this.#state.entries.has(key)) change.added.push(entry.backend);
-    }
-    this.#state = next;
+  /** Claims added or changed and keys withdrawn by one source. */
+  update(
+    source: string,
+    upserts: readonly BackendClaim[],
+    removals: readonly string[],
+    firstEventTs?: bigint,
+  ): RegistryChange {
+    const change = emptyChange();
+    const touched = new Map<Entry, Backend | undefined>();
+    for (const key of removals) this.#withdraw(source, key, touched);
+    for (const claim of upserts) this.#claim(source, claim, touched);
+    this.#settle(touched, change);
+    if (firstEventTs !== undefined && !isEmptyChange(change)) change.firstEventTs = firstEventTs;
     return change;
   }
 
-  #classifierFor(config: Config): Classifier {
-    const addresses = new BackendAddresses({ ...this.#deps, ...config });
-    return new Classifier(config.services, this.#deps.hostNetns, addresses, this.#cgroups, this.#deps.log);
+  /** A source's full view: what it no longer claims is withdrawn, the rest upserted. */
+  replace(source: string, claims: Iterable<BackendClaim>): RegistryChange {
+    const change = emptyChange();
+    const touched = new Map<Entry, Backend | undefined>();
+    const stale = new Set(this.#bySource.get(source)?.keys());
+    for (const claim of claims) {
+      stale.delete(claim.key);
+      this.#claim(source, claim, touched);
+    }
+    for (const key of stale) this.#withdraw(source, key, touched);
+    this.#settle(touched, change);
+    return change;
   }
 
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task);
-    this.#queue = run.catch(() => undefined);
-    return run;
+  /** A source that goes away for good (config reload removed it): all its claims are withdrawn. */
+  drop(source: string): RegistryChange {
+    return this.replace(source, []);
+  }
+
+  *backends(): IterableIterator<Backend> {
+    for (const entry of this.#entries.values()) yield entry.backend;
+  }
+
+  get(service: string, id: string): Backend | undefined {
+    return this.#entries.get(`${service}/${id}`)?.backend;
+  }
+
+  /** Number of backends. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Number of claims a source holds. */
+  claimCount(source: string): number {
+    return this.#bySource.get(source)?.size ?? 0;
+  }
+
+  /** `touched` remembers each entry's backend before this call (undefined: the entry is new). */
+  #claim(source: string, claim: BackendClaim, touched: Map<Entry, Backend | undefined>): void {
+    let claims = this.#bySource.get(source);
+    if (!claims) {
+      claims = new Map();
+      this.#bySource.set(source, claims);
+    }
+    const held = claims.get(claim.key);
+    const key = backendKey({
+      service: claim.service,
+      id: backendId(claim.family, claim.address, claim.port),
+    });
+    if (held && backendKey(held.entry.backend) === key) {
+      if (sameClaim(held.claim, claim)) return;
+      held.claim = { ...claim, since: held.claim.since };
+      if (!touched.has(held.entry)) touched.set(held.entry, held.entry.backend);
+      return;
+    }
+    // A known key that now describes another backend: its earlier claim is over (a lost close).
+    if (held) this.#withdraw(source, claim.key, touched);
+    let entry = this.#entries.get(key);
+    if (!entry) {
+      entry = { backend: makeBackend(source, claim, claim.since), claims: new Map() };
+      this.#entries.set(key, entry);
+      touched.set(entry, undefined);
+    } else if (!touched.has(entry)) touched.set(entry, entry.backend);
+    const next: HeldClaim = { source, claim, entry };
+    claims.set(claim.key, next);
+    entry.claims.set(`${source}\0${claim.key}`, next);
+  }
+
+  #withdraw(source: string, key: string, touched: Map<Entry, Backend | undefined>): void {
+    const claims = this.#bySource.get(source);
+    const held = claims?.get(key);
+    if (!claims || !held) return;
+    claims.delete(key);
+    if (claims.size === 0) this.#bySource.delete(source);
+    if (!touched.has(held.entry)) touched.set(held.entry, held.entry.backend);
+    held.entry.claims.delete(`${source}\0${key}`);
+  }
+
+  /** Recomputes each touched entry once and records what changed about it. */
+  #settle(touched: Map<Entry, Backend | undefined>, change: RegistryChange): void {
+    for (const [entry, before] of touched) {
+      if (entry.claims.size === 0) {
+        this.#entries.delete(backendKey(entry.backend));
+        if (before) change.removed.push(before);
+        continue;
+      }
+      const rep = representative(entry);
+      let since = Number.POSITIVE_INFINITY;
+      for (const held of entry.claims.values()) since = Math.min(since, held.claim.since);
+      const next = makeBackend(rep.source, rep.claim, since);
+      if (!before) {
+        entry.backend = next;
+        change.added.push(next);
+      } else if (!sameBackend(before, next)) {
+        entry.backend = next;
+        change.updated.push(next);
+      }
+    }
   }
 }

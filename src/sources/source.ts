@@ -44,11 +44,11 @@ export type ReplaceReason = "initial" | "timer" | "lost" | "reconnect" | "config
 export interface ReplaceInfo {
   reason: ReplaceReason;
   /**
-   * For a resync: the source's own count of entries that were wrong (e.g. listeners the event stream
-   * missed), with up to 10 of their ids for the log. Entries that changed while the view was taken
-   * are not wrong and are not counted.
+   * For a resync: what the source had wrong (e.g. listeners the event stream missed): how many, the
+   * claim keys among them, and up to 10 descriptions for the log. Entries that changed while the view
+   * was taken were not wrong, only moving, and are not counted.
    */
-  wrong?: { count: number; ids: string[] };
+  wrong?: { count: number; keys: string[]; sample: string[] };
 }
 
 /** Where a source delivers. Each source gets its own sink, bound to its id. */

@@ -1,9 +1,14 @@
 /**
  * Runs a target's `check` or `reload` argv. Never through a shell: the argv comes from the config and
  * `{staged}` is replaced inside arguments, so no listener or process name can ever reach a command line.
+ *
+ * `commandTimeout` is a hard limit: the command runs in its own process group, which gets SIGTERM at
+ * the timeout and SIGKILL a second later, and the call returns when the command itself has exited:
+ * it never waits for its output pipes to close, which a grandchild (a `sleep` forked by a reload
+ * script) may keep open long after.
  */
+import { spawn } from "node:child_process";
 import { getPriority, setPriority } from "node:os";
-import { execa } from "execa";
 import { LbwatchError } from "../errors.js";
 
 /** Placeholder in a check argv for the staged file's path. */
@@ -13,8 +18,10 @@ export const STAGED_PLACEHOLDER = "{staged}";
 const OUTPUT_TAIL_CHARS = 4000;
 /** How much nicer than lbwatch a background command runs (niceness tops out at 19). */
 const BACKGROUND_NICER = 10;
-/** After the timeout's SIGTERM, how long a command gets before SIGKILL. */
+/** After the timeout's SIGTERM, how long the group gets before SIGKILL. */
 const FORCE_KILL_AFTER_MS = 1000;
+/** After the command exited, how long its last output may take to drain from the pipes. */
+const DRAIN_MS = 100;
 
 export type CommandKind = "check" | "reload";
 
@@ -55,6 +62,85 @@ export function substituteStaged(argv: readonly string[], staged: string): strin
   return argv.map((arg) => arg.replaceAll(STAGED_PLACEHOLDER, staged));
 }
 
+interface Finished {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  spawnError?: string;
+}
+
+/** Process groups of the commands running now, for killRunningCommands(). */
+const running = new Set<number>();
+
+/** A stopping lbwatch ends the checks and reloads it started: their results would reach nobody. */
+export function killRunningCommands(): void {
+  for (const pid of running) killGroup(pid, "SIGKILL");
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
+
+function execute(argv: readonly string[], timeoutMs: number, background: boolean): Promise<Finished> {
+  const [file, ...args] = argv as [string, ...string[]];
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    let timedOut = false;
+    let forceKill: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid === undefined) return;
+      killGroup(child.pid, "SIGTERM");
+      forceKill = setTimeout(
+        () => child.pid !== undefined && killGroup(child.pid, "SIGKILL"),
+        FORCE_KILL_AFTER_MS,
+      );
+    }, timeoutMs);
+    let done = false;
+    const finish = (exitCode: number | undefined, spawnError?: string) => {
+      if (done) return;
+      done = true;
+      if (pid !== undefined) running.delete(pid);
+      clearTimeout(timer);
+      clearTimeout(forceKill);
+      // A timed-out command's whole group goes, whatever ignored the SIGTERM. After a normal exit the
+      // group is left alone: what a reload started on purpose is not ours to kill.
+      if (timedOut && child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+      const settle = () => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        const result: Finished = {
+          exitCode,
+          stdout: Buffer.concat(out).toString("utf8").replace(/\n$/, ""),
+          stderr: Buffer.concat(err).toString("utf8").replace(/\n$/, ""),
+          timedOut,
+        };
+        if (spawnError !== undefined) result.spawnError = spawnError;
+        resolve(result);
+      };
+      const drained = setTimeout(settle, DRAIN_MS);
+      child.once("close", () => {
+        clearTimeout(drained);
+        settle();
+      });
+    };
+    child.once("error", (e: NodeJS.ErrnoException) => finish(undefined, e.code ?? e.message));
+    child.once("exit", (code) => finish(code === null || timedOut ? undefined : code));
+    if (background && child.pid !== undefined) lowerPriority(child.pid);
+  });
+}
+
 /**
  * Run argv with a timeout; resolve with its stdout on exit 0, else reject with a CommandError
  * (E_CHECK_FAILED or E_RELOAD_FAILED by `kind`).
@@ -64,21 +150,12 @@ export async function runCommand(
   argv: readonly string[],
   options: { timeoutMs: number; background?: boolean },
 ): Promise<string> {
-  const [file, ...args] = argv;
-  if (file === undefined)
+  if (argv.length === 0)
     throw new CommandError(kind, [], { exitCode: undefined, stderr: "empty argv", timedOut: false });
-  const subprocess = execa(file, args, {
-    timeout: options.timeoutMs,
-    forceKillAfterDelay: FORCE_KILL_AFTER_MS,
-    reject: false,
-    stdin: "ignore",
-    stripFinalNewline: true,
-  });
-  if (options.background) lowerPriority(subprocess.pid);
-  const result = await subprocess;
-  if (!result.failed) return result.stdout;
+  const result = await execute(argv, options.timeoutMs, options.background === true);
+  if (result.exitCode === 0 && !result.timedOut) return result.stdout;
   // Some tools (haproxy -c) print their diagnostics on stdout; show whichever stream has them.
-  const output = result.stderr || result.stdout || (result.code ?? result.shortMessage ?? "");
+  const output = result.stderr || result.stdout || result.spawnError || "";
   throw new CommandError(kind, [...argv], {
     exitCode: result.exitCode,
     stderr: tail(output),
@@ -90,8 +167,7 @@ export async function runCommand(
  * A background command (the check of a file written behind a live change) must not take CPU from the
  * live path: `haproxy -c` is 100-200 ms of CPU, HAProxy and lbwatch need a few ms of it per change.
  */
-function lowerPriority(pid: number | undefined): void {
-  if (pid === undefined) return;
+function lowerPriority(pid: number): void {
   try {
     setPriority(pid, Math.min(getPriority() + BACKGROUND_NICER, 19));
   } catch {

@@ -1,203 +1,173 @@
 /**
- * One target's pipeline. render → compare with what the load balancer runs → (changed):
- * - when the activator can apply the change live (HAProxy's Runtime API, server lines only), it does so
- *   first, and dest is then staged, checked and renamed in the background (DestWriter.writeBehind),
- *   so the change is routed without waiting for the check and the next change does not wait for it;
- * - otherwise stage beside dest → check → rename over dest → activate (reload).
- * Anything that fails leaves the previous state and is retried by the next apply.
+ * A target whose load balancer learns of changes from a file: render → dest (staged, checked,
+ * renamed) → reload. Desired is the render; observed is dest's content and the content whose reload
+ * last succeeded (src/targets/applied-record.ts, which survives restarts), so a pass does whatever
+ * part of the work is not yet true: write, reload, both or nothing. Passes are coalesced by `wait`
+ * (a burst costs at most two reloads) and retried with backoff until they succeed.
  */
-import { rm } from "node:fs/promises";
-import type { TargetConfig } from "../config/types.js";
-import { isLbwatchError, LbwatchError } from "../errors.js";
+import type { TargetConfig, WaitConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
 import type { RegistryChange } from "../registry/registry.js";
-import type { RenderContext } from "../render/context.js";
-import { type ActivateResult, type Activator, needsFile } from "./activator.js";
-import { readDest, writeAtomic } from "./atomic-write.js";
-import { DestWriter, failureFields, type WriteMethod } from "./dest-writer.js";
-import { renderDiff } from "./dry-run.js";
-import { StageTimes, toMs } from "./stage-times.js";
+import { AppliedRecord, contentHash } from "./applied-record.js";
+import { reportApplied, reportFailed } from "./apply-report.js";
+import { PendingChange } from "./pending-change.js";
+import { Quiescence } from "./quiescence.js";
+import { LoadBalancerDown, ReconcileLoop } from "./reconcile-loop.js";
+import { createReloader, type Reloader } from "./reloader.js";
+import { type DryRun, RenderedFile } from "./rendered-file.js";
+import { removeStaleStaged } from "./staged-files.js";
+import type { Activation, DesiredState, Renderer, Target, TargetObserver, TargetStatus } from "./target.js";
 
-/** What a compiled template offers the pipeline (CompiledTemplate from src/render/template.ts). */
-export interface Renderer {
-  render(context: RenderContext): string;
-}
-
-/** "deferred": applied live, and dest is being written behind it (see flush()). */
-export type ApplyWrite = WriteMethod | "deferred";
-
-export type ApplyOutcome =
-  | { status: "unchanged" }
-  | { status: "applied"; method: ActivateResult["method"]; write: ApplyWrite }
-  /** --dry-run: the diff was printed, nothing written. */
-  | { status: "diffed" }
-  | { status: "failed"; error: LbwatchError };
-
-export interface FileTargetOptions {
+export interface TargetDeps {
   config: TargetConfig;
   renderer: Renderer;
-  activator: Activator;
+  desired: DesiredState;
   log: Logger;
-  /** Now, on the clock of RegistryChange.firstEventTs (kernel CLOCK_MONOTONIC ns): for `latencyMs`. */
+  /** Now, on the clock of kernel event timestamps (CLOCK_MONOTONIC ns). */
   clock: () => bigint;
-  /** --dry-run: print a diff per change here instead of writing or activating. */
-  dryRun?: { out: NodeJS.WritableStream; color: boolean };
+  wait: WaitConfig;
+  dryRun?: DryRun;
+  observer?: TargetObserver;
 }
 
-export class FileTarget {
-  readonly config: TargetConfig;
-  #renderer: Renderer;
-  readonly #activator: Activator;
+export class FileTarget implements Target {
+  readonly name: string;
+  readonly kind = "file";
+  readonly #deps: TargetDeps;
   readonly #log: Logger;
-  readonly #clock: () => bigint;
-  readonly #dryRun: FileTargetOptions["dryRun"];
-  readonly #writer: DestWriter;
-  /** The render the load balancer runs, once this target applied one; before that, dest is read. */
-  #running: string | undefined;
-  /** --dry-run never changes dest, so remember what was shown to print each distinct render once. */
-  #lastDiffed: string | undefined;
+  readonly #file: RenderedFile;
+  readonly #reloader: Reloader | undefined;
+  readonly #record: AppliedRecord;
+  readonly #loop: ReconcileLoop;
+  readonly #quiescence: Quiescence;
+  #pending = new PendingChange();
+  /** dest must be read again (start, resync): it may have been edited behind lbwatch's back. */
+  #refresh = true;
+  #started = false;
+  /** sha256 of the content whose reload last succeeded (undefined: unknown, reload to be sure). */
+  #reloaded: string | undefined;
+  /** Wall-clock ms when dest last changed: a load balancer started after that loaded it. */
+  #writtenAt = 0;
+  #lastApplied: TargetStatus["lastApplied"];
 
-  constructor(options: FileTargetOptions) {
-    this.config = options.config;
-    this.#renderer = options.renderer;
-    this.#activator = options.activator;
-    this.#log = options.log.child({ target: options.config.dest });
-    this.#clock = options.clock;
-    this.#dryRun = options.dryRun;
-    this.#writer = new DestWriter(options.config, this.#log, options.clock);
+  constructor(deps: TargetDeps) {
+    this.#deps = deps;
+    this.name = deps.config.dest;
+    this.#log = deps.log.child({ target: deps.config.dest });
+    this.#file = new RenderedFile({ ...deps, log: this.#log });
+    this.#reloader = deps.dryRun ? undefined : createReloader(deps.config);
+    this.#record = new AppliedRecord(deps.config.dest);
+    this.#loop = new ReconcileLoop(() => this.#pass(), this.#log);
+    this.#quiescence = new Quiescence(deps.wait, () => this.#loop.wake());
   }
 
-  /** Swap in a recompiled template (after an edit); the caller re-applies. */
+  start(): void {
+    this.#started = true;
+    this.#loop.wake();
+  }
+
+  changed(change: RegistryChange): void {
+    const released = this.#file.quarantine.release(change);
+    if ((this.#pending.add(change) || released) && this.#started) this.#quiescence.poke();
+  }
+
+  resync(): void {
+    this.#refresh = true;
+    this.#loop.wake();
+  }
+
   setRenderer(renderer: Renderer): void {
-    this.#renderer = renderer;
+    this.#file.renderer = renderer;
+    this.#loop.wake();
   }
 
-  async apply(context: RenderContext, change: RegistryChange): Promise<ApplyOutcome> {
+  noticeListen(): void {
+    // A load balancer waited for may be starting: look now instead of at the next retry.
+    if (this.#loop.status().state === "lb-down") this.#loop.wake({ now: true });
+  }
+
+  status(): TargetStatus {
+    const status: TargetStatus = {
+      ...this.#loop.status(),
+      target: this.name,
+      kind: this.kind,
+      pending: !this.#pending.empty || this.#quiescence.pending || this.#loop.busy,
+      quarantined: this.#file.quarantine.list(),
+    };
+    if (this.#lastApplied) status.lastApplied = this.#lastApplied;
+    return status;
+  }
+
+  async settled(): Promise<TargetStatus> {
+    await this.#loop.settled();
+    return this.status();
+  }
+
+  async close(): Promise<void> {
+    this.#quiescence.cancel();
+    await this.#loop.close();
+  }
+
+  async #pass(): Promise<void> {
+    if (this.#refresh && !this.#file.dryRun) {
+      await removeStaleStaged(this.name, this.#log);
+      this.#reloaded ??= await this.#record.read();
+    }
+    const change = this.#pending.take();
+    const started = this.#deps.clock();
+    let activation: Activation = "none";
+    let write: string | undefined;
     try {
-      return await this.#apply(context, change);
+      ({ activation, write } = await this.#converge());
     } catch (err) {
-      const error = isLbwatchError(err)
-        ? err
-        : new LbwatchError("E_WRITE", `${this.config.dest}: apply failed: ${String(err)}`, { cause: err });
-      this.#log.error(failureFields(error), "target not applied: dest left as it was");
-      return { status: "failed", error };
+      // Not applied: these changes are still owed, before any that arrived meanwhile.
+      const owed = new PendingChange();
+      owed.add(change);
+      owed.add(this.#pending.take());
+      this.#pending = owed;
+      if (!(err instanceof LoadBalancerDown)) reportFailed(this.#report(), activation, started);
+      throw err;
     }
+    if (activation === "none") return;
+    const applied = { added: change.added.map((b) => b.id), removed: change.removed.map((b) => b.id) };
+    const latencyMs = reportApplied(this.#report(), change, applied, activation, started, { write });
+    this.#lastApplied = { at: Date.now(), activation, ...(latencyMs === undefined ? {} : { latencyMs }) };
   }
 
-  /** Resolves when dest has been written behind every live apply: true unless one of those failed. */
-  flush(): Promise<boolean> {
-    return this.#writer.flush();
+  /** Does what is not yet true; returns what it had to do. */
+  async #converge(): Promise<{ activation: Activation; write: "rename" | "in-place" | "none" }> {
+    const refresh = this.#refresh;
+    this.#refresh = false;
+    let context = this.#file.context();
+    let text = this.#file.render(context);
+    let outcome = await this.#file.converge(text, context, { background: false, refresh });
+    while (outcome === "quarantined") {
+      context = this.#file.context();
+      text = this.#file.render(context);
+      outcome = await this.#file.converge(text, context, { background: false });
+    }
+    // --dry-run printed the diff: nothing was applied.
+    if (outcome === "diffed") return { activation: "none", write: "none" };
+    const write = outcome === "unchanged" ? "none" : outcome;
+    if (write !== "none") this.#writtenAt = Date.now();
+    const written = { activation: write === "none" ? "none" : "write", write } as const;
+    if (!this.#reloader) return written;
+    const hash = contentHash(text);
+    if (this.#reloaded === hash) return written;
+    const running = await this.#reloader.running();
+    if (running?.running === false) {
+      throw new LoadBalancerDown(`${this.name}: written; load balancer not running (${running.why})`);
+    }
+    if (running?.startedAtMs !== undefined && running.startedAtMs > this.#writtenAt && this.#writtenAt > 0) {
+      // Started after dest got this content: it loaded it, a reload would only repeat that.
+      this.#log.info("load balancer started after dest was written: it runs this render");
+    } else await this.#reloader.reload();
+    this.#reloaded = hash;
+    await this.#record.write(hash);
+    return { activation: "reload", write };
   }
 
-  async #apply(context: RenderContext, change: RegistryChange): Promise<ApplyOutcome> {
-    const times = new StageTimes(this.#clock);
-    // Probe, registry, `wait` and earlier applies: the part of latencyMs spent before this apply.
-    if (change.firstEventTs !== undefined) times.ms.beforeApplyMs = toMs(this.#clock() - change.firstEventTs);
-    const next = this.#render(context);
-    times.lap("render");
-    if (this.#dryRun) return this.#printDiff(await readDest(this.config.dest), next);
-    const running = this.#running ?? (await readDest(this.config.dest));
-    times.lap("read");
-    this.#running = running;
-    if (next === running) {
-      if (this.#writer.behind) this.#writer.writeBehind(next);
-      return { status: "unchanged" };
-    }
-
-    let reason: string | undefined;
-    if (this.#activator.applyLive) {
-      const live = await this.#activator.applyLive({ previous: running, next, change });
-      times.lap("live");
-      if (!needsFile(live)) {
-        this.#running = next;
-        this.#writer.writeBehind(next);
-        this.#logApplied(change, live, "deferred", times);
-        return { status: "applied", method: live.method, write: "deferred" };
-      }
-      reason = live.fallback;
-    }
-
-    await this.#writer.flush();
-    const before = await readDest(this.config.dest);
-    const write = await this.#writer.write(next, times);
-    let activation: ActivateResult;
-    try {
-      activation = await this.#activator.activate({
-        previous: running,
-        next,
-        dest: this.config.dest,
-        change,
-        ...(reason === undefined ? {} : { reason }),
-      });
-    } catch (err) {
-      await this.#restore(before);
-      if (isLbwatchError(err)) throw err;
-      throw new LbwatchError("E_RELOAD_FAILED", `${this.config.dest}: activation failed: ${String(err)}`, {
-        cause: err,
-      });
-    }
-    times.lap("activate");
-    this.#running = next;
-    this.#logApplied(change, activation, write, times);
-    return { status: "applied", method: activation.method, write };
-  }
-
-  #render(context: RenderContext): string {
-    try {
-      return this.#renderer.render(context);
-    } catch (err) {
-      if (isLbwatchError(err)) throw err;
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new LbwatchError("E_TEMPLATE", `${this.config.template}: render failed: ${reason}`, {
-        cause: err,
-      });
-    }
-  }
-
-  #printDiff(previous: string | undefined, next: string): ApplyOutcome {
-    if (next === this.#lastDiffed) return { status: "unchanged" };
-    this.#lastDiffed = next;
-    const { out, color } = this.#dryRun as NonNullable<FileTargetOptions["dryRun"]>;
-    out.write(renderDiff(this.config.dest, previous, next, color));
-    return { status: "diffed" };
-  }
-
-  /**
-   * The load balancer refused the new file: put the previous one back so dest matches what is
-   * running, and so the next render differs from dest and is tried again.
-   */
-  async #restore(previous: string | undefined): Promise<void> {
-    try {
-      if (previous === undefined) await rm(this.config.dest, { force: true });
-      else await writeAtomic(this.config.dest, previous);
-    } catch (err) {
-      this.#log.error({ err }, "could not restore the previous dest after a failed activation");
-    }
-  }
-
-  /**
-   * `latencyMs`: from the kernel event behind the change to the load balancer using it (Runtime API
-   * commands done, or dest written and activated). The debug line has the time of each stage.
-   */
-  #logApplied(
-    change: RegistryChange,
-    activation: ActivateResult,
-    write: ApplyWrite,
-    times: StageTimes,
-  ): void {
-    const latencyMs =
-      change.firstEventTs === undefined ? undefined : toMs(this.#clock() - change.firstEventTs);
-    this.#log.debug({ latencyMs, ...times.ms }, "apply stages");
-    this.#log.info(
-      {
-        added: change.added.map((b) => b.id),
-        removed: change.removed.map((b) => b.id),
-        latencyMs,
-        write,
-        activation: activation.method,
-        ...(activation.detail ? { detail: activation.detail } : {}),
-      },
-      "target applied",
-    );
+  #report() {
+    return { log: this.#log, observer: this.#deps.observer, target: this.name, clock: this.#deps.clock };
   }
 }

@@ -40,17 +40,27 @@ describe("lbwatch run --once", () => {
     expect([again.exitCode, await ws.reloads()]).toEqual([0, 1]);
   });
 
-  it("exits 1 and leaves dest alone when the check fails", async () => {
-    const poison = portBlock(11) + 9;
-    const { ws } = await workspace(
-      11,
-      `{{#each services.web.backends}}{{#if (eq port ${poison})}}POISON{{/if}}\n{{/each}}`,
-    );
+  it("exits 1 and leaves dest alone when the check fails whatever the backends", async () => {
+    const { ws } = await workspace(11, "POISON\n");
     await writeFile(ws.dest, "old\n");
-    await listen(poison);
     const result = await lbwatch("run", "--once", "-c", ws.config);
     expect([result.exitCode, await ws.readDest(), await ws.reloads()]).toEqual([1, "old\n", 0]);
     expect(result.stderr).toContain('"code":"E_CHECK_FAILED"');
+  });
+
+  it("quarantines the backend that makes the check fail, applies the rest and exits 0", async () => {
+    const base = portBlock(14);
+    const poison = base + 9;
+    const { ws } = await workspace(
+      14,
+      `{{#each services.web.backends}}{{port}}{{#if (eq port ${poison})}}POISON{{/if}}\n{{/each}}`,
+    );
+    await writeFile(ws.dest, "old\n");
+    await listen(poison);
+    await listen(base + 2);
+    const result = await lbwatch("run", "--once", "-c", ws.config);
+    expect([result.exitCode, await ws.readDest(), await ws.reloads()]).toEqual([0, `${base + 2}\n`, 1]);
+    expect(result.stderr).toContain(`"backend":"b127_0_0_1_${poison}"`);
   });
 
   it("with --dry-run prints the diff on stdout, exits 0 and writes nothing", async () => {

@@ -134,18 +134,49 @@ describeEbpf("lbwatch run (real probe, child process)", () => {
     );
   });
 
-  it("leaves dest unchanged and skips the reload when the check fails, and applies the next good change", async () => {
+  it("keeps a backend whose line fails the check out of dest, applies the others, and forgets it once it closes", async () => {
     const template = `{{#each services.web.backends}}server {{endpoint}}{{#if (eq port ${portBlock(5) + 66})}} POISON{{/if}}\n{{/each}}`;
     const { base, ws, run } = await setup(5, [], template);
-    const before = { dest: await ws.readDest(), reloads: await ws.reloads() };
     const poison = await listen("127.0.0.1", base + 66);
-    const failed = await run.waitForLog((l) => l.code === "E_CHECK_FAILED");
-    expect(failed).toMatchObject({ target: ws.dest, exitCode: 3, timedOut: false });
-    expect([await ws.readDest(), await ws.reloads()]).toEqual([before.dest, before.reloads]);
-    await poison.stop();
+    const quarantined = await run.waitForLog(
+      (l) => l.msg === "backend quarantined: the target's check fails with it; kept out until it closes",
+    );
+    expect(quarantined).toMatchObject({
+      target: ws.dest,
+      service: "web",
+      backend: `b127_0_0_1_${base + 66}`,
+      uid: 0,
+    });
+    expect(String(quarantined.checker)).toContain("exited with 3");
     await listen("127.0.0.1", base + 3);
     expect(await until(async () => (await ws.readDest()) === `server 127.0.0.1:${base + 3}\n`)).toBe(true);
-    expect(await until(async () => (await ws.reloads()) === before.reloads + 1)).toBe(true);
+    expect(
+      run.logs().filter((l) => l.code === "E_CHECK_FAILED" && l.msg !== undefined && l.level === 50),
+    ).toEqual([]);
+    // Closed, it leaves quarantine: a new process on that port is tried again (and kept out again).
+    await poison.stop();
+    const again = await listen("127.0.0.1", base + 66);
+    await until(async () => run.logs().filter((l) => l.backend === `b127_0_0_1_${base + 66}`).length === 2);
+    expect(run.logs().filter((l) => l.backend === `b127_0_0_1_${base + 66}`)).toHaveLength(2);
+    await again.stop();
+  });
+
+  it("keeps the last good dest and retries with backoff when the check fails whatever the backends", async () => {
+    const { base, ws, run } = await setup(8, [], "POISON {{len services.web.backends}}\n");
+    const before = { dest: await ws.readDest(), reloads: await ws.reloads() };
+    await listen("127.0.0.1", base + 1);
+    const failed = await run.waitForLog((l) => l.code === "E_CHECK_FAILED");
+    expect(failed).toMatchObject({
+      target: ws.dest,
+      exitCode: 3,
+      timedOut: false,
+      msg: "target not applied: retrying with backoff",
+    });
+    expect(failed.nextRetryMs).toBeGreaterThan(0);
+    expect([await ws.readDest(), await ws.reloads()]).toEqual([before.dest, before.reloads]);
+    // Logged once per state, not once per retry.
+    await new Promise((r) => setTimeout(r, 800));
+    expect(run.logs().filter((l) => l.msg === "target not applied: retrying with backoff")).toHaveLength(1);
   });
 
   it("lists a listener in a test-made netns on that netns's veth address and leaves out a loopback-only one", async () => {
@@ -182,7 +213,7 @@ describeEbpf("lbwatch run (real probe, child process)", () => {
       valid.replace(`${base}-${base + 9}`, `${base}-${base + 99}`).replace("resync: 0", "resync: 300ms"),
     );
     expect(await until(destHas(ws, `127.0.0.1:${base + 50}`))).toBe(true);
-    const resynced = await run.waitForLog((l) => l.msg === "resynced from a fresh snapshot");
+    const resynced = await run.waitForLog((l) => l.msg === "resynced from a fresh view");
     expect(resynced).toMatchObject({ reason: "timer", listenersWrong: 0, backendsWrong: 0 });
 
     process.kill(run.pid, "SIGHUP");

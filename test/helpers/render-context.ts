@@ -11,6 +11,7 @@ export function backendView(address: string, port: number): BackendView {
     port,
     endpoint: endpointOf(family, address, port),
     family,
+    host: "h1",
     pid: 1,
     comm: "test",
     uid: 0,

@@ -67,6 +67,9 @@ export function backendAt(service: string, family: 4 | 6, address: string, port:
     uid: 0,
     netns: 1,
     backlog: 4096,
-    sock: port,
+    host: "h1",
+    source: "local",
+    claim: String(port),
+    since: 0,
   };
 }

@@ -1,23 +1,24 @@
 import { describe, expect, it } from "vitest";
 import type { Backend } from "../../src/registry/backend.js";
-import type { NetnsAddresses } from "../../src/registry/backend-address.js";
-import { isEmptyChange, Registry, type RegistryChange } from "../../src/registry/registry.js";
-import { config, event, HOST_NETNS, listener, recordingLogger, web } from "./fakes.js";
+import { isEmptyChange, Registry } from "../../src/registry/registry.js";
+import type { BackendClaim } from "../../src/sources/source.js";
 
-const CONTAINER = 4026532999;
-
-function registry(
-  services = [web],
-  netnsAddresses: (pid: number) => Promise<NetnsAddresses> = async () => ({ v4: [], v6: [] }),
-) {
-  const { log, lines } = recordingLogger();
-  const reg = new Registry(config(services), {
-    log,
-    hostNetns: HOST_NETNS,
-    netnsAddresses,
-    cgroupPath: async (pid) => (pid === 100 ? "/system.slice/web.service" : "/user.slice/user-1000.slice"),
-  });
-  return { reg, lines };
+function claim(fields: Partial<BackendClaim> = {}): BackendClaim {
+  return {
+    key: "5000",
+    service: "web",
+    family: 4,
+    address: "127.0.0.1",
+    port: 8000,
+    host: "h1",
+    pid: 100,
+    comm: "python3",
+    uid: 1000,
+    netns: 4026531840,
+    backlog: 128,
+    since: 1,
+    ...fields,
+  };
 }
 
 function backend(fields: Partial<Backend> = {}): Backend {
@@ -28,193 +29,121 @@ function backend(fields: Partial<Backend> = {}): Backend {
     port: 8000,
     endpoint: "127.0.0.1:8000",
     family: 4,
+    host: "h1",
     pid: 100,
     comm: "python3",
     uid: 1000,
-    netns: HOST_NETNS,
+    netns: 4026531840,
     backlog: 128,
-    sock: 5000,
+    source: "local",
+    claim: "5000",
+    since: 1,
     ...fields,
   };
 }
 
-const none: RegistryChange = { added: [], removed: [], updated: [] };
+const none = { added: [], removed: [], updated: [] };
 
 describe("Registry", () => {
-  it("turns a matching listen into a backend and its close into a removal", async () => {
-    const { reg } = registry();
-    expect(await reg.applyEvent(event("listen", { ts: 7n }))).toEqual({
-      added: [backend()],
-      removed: [],
-      updated: [],
-      firstEventTs: 7n,
-    });
-    expect(reg.backends()).toEqual([backend()]);
-    expect(await reg.applyEvent(event("close", { ts: 9n }))).toEqual({
-      added: [],
-      removed: [backend()],
-      updated: [],
-      firstEventTs: 9n,
-    });
-    expect(reg.backends()).toEqual([]);
-  });
-
-  it("holds but ignores a listener that matches no service", async () => {
-    const { reg } = registry();
-    expect(await reg.applyEvent(event("listen", { port: 22 }))).toEqual(none);
-    expect([reg.size, reg.backends()]).toEqual([1, []]);
-  });
-
-  it("keeps one backend for SO_REUSEPORT siblings until the last one closes", async () => {
-    const { reg } = registry();
-    const added = await reg.applyEvent(event("listen", { pid: 200, sock: 1 }));
-    const sibling = await reg.applyEvent(event("listen", { pid: 100, sock: 2 }));
-    const third = await reg.applyEvent(event("listen", { pid: 300, sock: 3 }));
-    expect([added.added, sibling, third]).toEqual([
-      [backend({ pid: 200, sock: 1 })],
-      // The lowest pid speaks for the backend, whatever the arrival order.
-      { ...none, updated: [backend({ pid: 100, sock: 2 })], firstEventTs: 1_000n },
-      none,
-    ]);
-    const closes = [
-      await reg.applyEvent(event("close", { pid: 100, sock: 2 })),
-      await reg.applyEvent(event("close", { pid: 300, sock: 3 })),
-      await reg.applyEvent(event("close", { pid: 200, sock: 1 })),
-    ];
-    expect(closes).toEqual([
-      { ...none, updated: [backend({ pid: 200, sock: 1 })], firstEventTs: 1_000n },
-      none,
-      { ...none, removed: [backend({ pid: 200, sock: 1 })], firstEventTs: 1_000n },
-    ]);
-  });
-
-  it("counts a socket seen in both the snapshot and the stream once", async () => {
-    const { reg } = registry();
-    const seeded = await reg.reconcile([listener()]);
-    const duplicate = await reg.applyEvent(event("listen"));
-    expect([seeded, duplicate, reg.backends()]).toEqual([{ ...none, added: [backend()] }, none, [backend()]]);
-    expect(await reg.applyEvent(event("close"))).toEqual({
+  it("turns a claim into a backend and its withdrawal into a removal, with the event's timestamp", () => {
+    const reg = new Registry();
+    expect(reg.update("local", [claim()], [], 7n)).toEqual({ ...none, added: [backend()], firstEventTs: 7n });
+    expect([...reg.backends()]).toEqual([backend()]);
+    expect(reg.update("local", [], ["5000"], 9n)).toEqual({
       ...none,
       removed: [backend()],
-      firstEventTs: 1_000n,
+      firstEventTs: 9n,
     });
+    expect([...reg.backends()]).toEqual([]);
   });
 
-  it("ignores a close of a socket it never saw", async () => {
-    const { reg } = registry();
-    expect(await reg.applyEvent(event("close", { sock: 999 }))).toEqual(none);
-  });
-
-  it("replaces a held socket whose listen reports another address (its close was lost)", async () => {
-    const { reg } = registry();
-    await reg.applyEvent(event("listen"));
-    expect(await reg.applyEvent(event("listen", { port: 8001 }))).toEqual({
-      added: [backend({ id: "b127_0_0_1_8001", port: 8001, endpoint: "127.0.0.1:8001" })],
-      removed: [backend()],
-      updated: [],
-      firstEventTs: 1_000n,
-    });
-  });
-
-  it("reconciles with a fresh snapshot after lost events, returning only the wrong entries", async () => {
-    const { reg } = registry();
-    await reg.applyEvent(event("listen", { sock: 1, port: 8001 }));
-    await reg.applyEvent(event("listen", { sock: 2, port: 8002 }));
-    // Lost: the close of sock 1, the listen of sock 3. The snapshot tells the truth.
-    const change = await reg.reconcile([
-      listener({ sock: 2, port: 8002 }),
-      listener({ sock: 3, port: 8003 }),
-      listener({ sock: 3, port: 8003 }),
+  it("keeps one backend for several claims until the last one goes, the lowest pid speaking for it", () => {
+    const reg = new Registry();
+    const first = reg.update("local", [claim({ key: "1", pid: 200 })], []);
+    const sibling = reg.update("local", [claim({ key: "2", pid: 100 })], []);
+    const third = reg.update("local", [claim({ key: "3", pid: 300 })], []);
+    expect([first.added, sibling, isEmptyChange(third)]).toEqual([
+      [backend({ pid: 200, claim: "1" })],
+      { ...none, updated: [backend({ pid: 100, claim: "2" })] },
+      true,
     ]);
-    const at = (port: number, sock: number) =>
-      backend({ id: `b127_0_0_1_${port}`, port, endpoint: `127.0.0.1:${port}`, sock });
-    expect(change).toEqual({ added: [at(8003, 3)], removed: [at(8001, 1)], updated: [] });
-    expect(reg.backends()).toEqual([at(8002, 2), at(8003, 3)]);
-    expect(
-      isEmptyChange(
-        await reg.reconcile([listener({ sock: 2, port: 8002 }), listener({ sock: 3, port: 8003 })]),
-      ),
-    ).toBe(true);
+    expect(reg.update("local", [], ["2"])).toEqual({ ...none, updated: [backend({ pid: 200, claim: "1" })] });
+    expect(isEmptyChange(reg.update("local", [], ["3"]))).toBe(true);
+    expect(reg.update("local", [], ["1"])).toEqual({ ...none, removed: [backend({ pid: 200, claim: "1" })] });
   });
 
-  it("maps every held listener again under new rules", async () => {
-    const { reg } = registry();
-    await reg.applyEvent(event("listen", { sock: 1, port: 8001 }));
-    await reg.applyEvent(event("listen", { sock: 2, port: 9001 }));
-    const api = { name: "api", ports: [{ from: 9000, to: 9099 }], netns: { kind: "any" as const } };
-    const change = await reg.setRules({ ...config([api]), hostAddress: "127.0.0.9" });
-    expect(change).toEqual({
-      added: [
-        backend({
-          id: "b127_0_0_9_9001",
-          service: "api",
-          address: "127.0.0.9",
-          port: 9001,
-          endpoint: "127.0.0.9:9001",
-          sock: 2,
-        }),
-      ],
-      removed: [backend({ id: "b127_0_0_1_8001", port: 8001, endpoint: "127.0.0.1:8001", sock: 1 })],
-      updated: [],
+  it("counts a backend claimed by two sources once, and keeps it while either still claims it", () => {
+    const reg = new Registry();
+    reg.update("local", [claim()], []);
+    const second = reg.update("etcd-0", [claim({ key: "/lbwatch/v1/backends/web/h1/b" })], []);
+    expect([second.added, second.removed, reg.size]).toEqual([[], [], 1]);
+    const first = reg.update("local", [], ["5000"]);
+    expect([first.added, first.removed, reg.size]).toEqual([[], [], 1]);
+    expect(reg.update("etcd-0", [], ["/lbwatch/v1/backends/web/h1/b"]).removed).toHaveLength(1);
+  });
+
+  it("never compares keys across sources: the same key in two sources is two claims", () => {
+    const reg = new Registry();
+    reg.update("a", [claim({ key: "1", port: 8001 })], []);
+    reg.update("b", [claim({ key: "1", port: 8002 })], []);
+    expect([...reg.backends()].map((b) => b.port).sort()).toEqual([8001, 8002]);
+  });
+
+  it("changes nothing when a claim is repeated, also with a later `since`", () => {
+    const reg = new Registry();
+    reg.update("local", [claim()], []);
+    expect(reg.update("local", [claim({ since: 99 })], [])).toEqual(none);
+    expect(reg.replace("local", [claim({ since: 99 })])).toEqual(none);
+    expect(reg.get("web", "b127_0_0_1_8000")?.since).toBe(1);
+  });
+
+  it("moves a key that now claims another backend (its withdrawal was lost)", () => {
+    const reg = new Registry();
+    reg.update("local", [claim()], []);
+    const moved = reg.update("local", [claim({ port: 8001 })], []);
+    expect(moved.removed.map((b) => b.port)).toEqual([8000]);
+    expect(moved.added.map((b) => b.port)).toEqual([8001]);
+  });
+
+  it("replaces a source's claims with a full view and returns only what differed", () => {
+    const reg = new Registry();
+    reg.update("local", [claim({ key: "1", port: 8001 }), claim({ key: "2", port: 8002 })], []);
+    reg.update("etcd-0", [claim({ key: "k", port: 9000 })], []);
+    const change = reg.replace("local", [claim({ key: "2", port: 8002 }), claim({ key: "3", port: 8003 })]);
+    expect([change.added.map((b) => b.port), change.removed.map((b) => b.port), change.updated]).toEqual([
+      [8003],
+      [8001],
+      [],
+    ]);
+    expect([...reg.backends()].map((b) => b.port).sort()).toEqual([8002, 8003, 9000]);
+  });
+
+  it("reports a changed per-process field of the speaking claim as an update", () => {
+    const reg = new Registry();
+    reg.update("local", [claim()], []);
+    expect(reg.update("local", [claim({ comm: "gunicorn" })], [])).toEqual({
+      ...none,
+      updated: [backend({ comm: "gunicorn" })],
     });
   });
 
-  it("matches cgroup rules by the path of the listener's cgroup", async () => {
-    const { reg } = registry([{ ...web, cgroup: "/system.slice/web.service" }]);
-    const changes = [
-      await reg.applyEvent(event("listen", { pid: 100, cgroupId: 7n, sock: 1 })),
-      await reg.applyEvent(event("listen", { pid: 555, cgroupId: 8n, sock: 2, port: 8001 })),
+  it("drops every claim of a source that goes away", () => {
+    const reg = new Registry();
+    reg.update("etcd-0", [claim({ key: "a" }), claim({ key: "b", port: 8001 })], []);
+    expect(reg.drop("etcd-0").removed).toHaveLength(2);
+    expect(reg.claimCount("etcd-0")).toBe(0);
+  });
+
+  it("orders the speaking claim by pid, then source, then numeric key, whatever the arrival order", () => {
+    const orders = [
+      ["10", "9"],
+      ["9", "10"],
     ];
-    expect(changes.map((c) => c.added.map((b) => b.sock))).toEqual([[1], []]);
-  });
-
-  it("reaches a listener in another netns on that netns's address, and leaves out loopback-only ones", async () => {
-    const { reg, lines } = registry([web], async () => ({ v4: ["10.200.0.2"], v6: [] }));
-    const inContainer = await reg.applyEvent(event("listen", { netns: CONTAINER, sock: 1 }));
-    const loopback = await reg.applyEvent(
-      event("listen", { netns: CONTAINER, sock: 2, addr: "127.0.0.1", port: 8001 }),
-    );
-    expect([inContainer.added, loopback]).toEqual([
-      [
-        backend({
-          id: "b10_200_0_2_8000",
-          address: "10.200.0.2",
-          endpoint: "10.200.0.2:8000",
-          netns: CONTAINER,
-          sock: 1,
-        }),
-      ],
-      none,
-    ]);
-    expect(lines.filter((l) => l.msg === "listener left out")).toEqual([
-      {
-        level: 20,
-        msg: "listener left out",
-        service: "web",
-        sock: 2,
-        pid: 100,
-        comm: "python3",
-        addr: "127.0.0.1",
-        port: 8001,
-        netns: CONTAINER,
-        reason: "loopback-only listener in another network namespace",
-      },
-    ]);
-  });
-
-  it("applies calls in call order even when an address lookup is slow", async () => {
-    let release: () => void = () => {};
-    const slow = new Promise<void>((resolve) => {
-      release = resolve;
+    const speakers = orders.map((keys) => {
+      const reg = new Registry();
+      for (const key of keys) reg.update("local", [claim({ key })], []);
+      return reg.get("web", "b127_0_0_1_8000")?.claim;
     });
-    const { reg } = registry([web], async () => {
-      await slow;
-      return { v4: ["10.200.0.2"], v6: [] };
-    });
-    const listen = reg.applyEvent(event("listen", { netns: CONTAINER }));
-    const close = reg.applyEvent(event("close", { netns: CONTAINER }));
-    release();
-    const [opened, closed] = await Promise.all([listen, close]);
-    expect([opened.added.length, closed.removed.length, reg.backends()]).toEqual([1, 1, []]);
+    expect(speakers).toEqual(["9", "9"]);
   });
 });

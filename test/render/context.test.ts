@@ -35,6 +35,7 @@ describe("buildContext", () => {
         port: 9000,
         endpoint: "127.0.0.1:9000",
         family: 4,
+        host: "h1",
         pid: 10,
         comm: "srv",
         uid: 0,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Quiescence } from "../../src/controller/wait.js";
+import { Quiescence } from "../../src/targets/quiescence.js";
 
 describe("Quiescence", () => {
   let fired: number[];

@@ -1,0 +1,211 @@
+/**
+ * This host's listeners as a source: the kernel probe merged with the /proc snapshot
+ * (src/probe/listener-table.ts), each listener placed by the service rules and the address rules
+ * (src/registry/classify.ts), delivered as claims keyed by socket inode. The listener table is the one
+ * place sockets are held; the registry holds only the claims of those that matched.
+ *
+ * Placement may read /proc (cgroup paths, netns addresses), so it is asynchronous; events are placed
+ * one at a time in arrival order, which keeps every socket's events in kernel order.
+ */
+import type { Config } from "../config/types.js";
+import { LbwatchError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { ListenEvent, Listener } from "../probe/event.js";
+import { ListenProbe, type LostInfo } from "../probe/listen-probe.js";
+import { type Listening, startListening } from "../probe/listener-table.js";
+import { hostNetnsInode, netnsAddresses } from "../probe/netns.js";
+import { snapshot } from "../probe/snapshot.js";
+import { BackendAddresses } from "../registry/backend-address.js";
+import { CgroupPaths } from "../registry/cgroup-path.js";
+import { Classifier } from "../registry/classify.js";
+import { SerialQueue } from "../serial-queue.js";
+import type {
+  BackendClaim,
+  ReplaceInfo,
+  ReplaceReason,
+  Source,
+  SourceContext,
+  SourceSink,
+  SourceStatus,
+} from "./source.js";
+
+/** Ids of wrong listeners logged per resync: enough to find them, not a flood. */
+const WRONG_IDS_LOGGED = 10;
+
+const describeListener = (l: Listener) => `${l.sock} ${l.addr}:${l.port} pid ${l.pid}`;
+
+export class LocalSource implements Source {
+  readonly id = "local";
+  readonly kind = "local";
+  readonly #context: SourceContext;
+  readonly #log: Logger;
+  readonly #queue = new SerialQueue();
+  readonly #cgroups = new CgroupPaths();
+  #config: Config;
+  #classifier: Classifier | undefined;
+  #probe: ListenProbe | undefined;
+  #listening: Listening | undefined;
+  #sink: SourceSink | undefined;
+  #state: SourceStatus["state"] = "starting";
+  #detail: string | undefined;
+  #lastContact: number | undefined;
+
+  constructor(context: SourceContext) {
+    this.#context = context;
+    this.#config = context.config;
+    this.#log = context.log.child({ source: this.id });
+  }
+
+  async start(sink: SourceSink): Promise<void> {
+    this.#sink = sink;
+    if (this.#context.once) {
+      // --once reads /proc only: no probe, so no privilege beyond reading other processes' /proc.
+      this.#classifier = this.#classifierFor(this.#config);
+      await this.#deliver(await snapshot(), { reason: "initial" });
+      this.#ok();
+      return;
+    }
+    // The probe first: without root or CAP_BPF+CAP_PERFMON this is the error the operator must see.
+    const probe = ListenProbe.open();
+    this.#probe = probe;
+    this.#classifier = this.#classifierFor(this.#config);
+    probe.on("lost", (lost) => void this.#resync("lost", lost));
+    probe.on("error", (err) => {
+      this.#degraded(err.message);
+      this.#log.error({ err }, "probe error");
+    });
+    const listening = await startListening(probe, (ev) => this.#onEvent(ev));
+    this.#listening = listening;
+    // Placed on the queue before any live event (those arrive on later ticks), so the sink sees the
+    // snapshot first and then every event in order.
+    await this.#queue.run(() => this.#deliver(listening.initial, { reason: "initial" }));
+    this.#ok();
+    this.#log.info({ hook: probe.hook, listeners: listening.initial.length }, "initial snapshot merged");
+  }
+
+  resync(reason: "timer"): Promise<void> {
+    return this.#resync(reason);
+  }
+
+  reconfigure(config: Config): Promise<void> {
+    return this.#queue.run(async () => {
+      this.#config = config;
+      this.#classifier = this.#classifierFor(config);
+      if (this.#listening) await this.#deliver([...this.#listening.table.values()], { reason: "config" });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#listening?.stop();
+    this.#probe?.close();
+    this.#state = "closed";
+    await this.#queue.idle();
+  }
+
+  status(): SourceStatus {
+    const status: SourceStatus = { id: this.id, kind: this.kind, state: this.#state };
+    if (this.#detail) status.detail = this.#detail;
+    if (this.#lastContact !== undefined) status.lastContact = this.#lastContact;
+    if (this.#probe) {
+      const { events, drops } = this.#probe.stats();
+      status.figures = { events, drops };
+    }
+    return status;
+  }
+
+  #onEvent(ev: ListenEvent): void {
+    this.#lastContact = Date.now();
+    if (ev.type === "listen") this.#context.onListen?.(ev);
+    this.#queue
+      .run(async () => {
+        const key = String(ev.sock);
+        // A listen that matches no rule withdraws whatever the same socket claimed before (a lost close).
+        const claim = ev.type === "listen" ? await this.#claimOf(ev) : undefined;
+        if (claim) this.#sink?.update([claim], [], ev.ts);
+        else this.#sink?.update([], [key], ev.ts);
+      })
+      .catch((err: unknown) => this.#log.error({ err, sock: ev.sock, pid: ev.pid }, "event not placed"));
+  }
+
+  /** After lost events, and every `resync`: a fresh snapshot, merged with what arrived meanwhile. */
+  async #resync(reason: "lost" | "timer", lost?: LostInfo): Promise<void> {
+    const listening = this.#listening;
+    if (!listening) return;
+    try {
+      const diff = await listening.resync();
+      const wrong = {
+        count: diff.wrong.length,
+        keys: diff.wrong.map((l) => String(l.sock)),
+        sample: diff.wrong.slice(0, WRONG_IDS_LOGGED).map(describeListener),
+      };
+      await this.#queue.run(async () => {
+        // Containers may have been given new addresses since they were read.
+        this.#classifier?.forgetAddresses();
+        await this.#deliver([...listening.table.values()], { reason, wrong });
+      });
+      if (lost) this.#log.warn({ lost }, "events were lost: rebuilt from a fresh snapshot");
+      this.#ok();
+    } catch (err) {
+      this.#degraded(`resync failed: ${(err as Error).message}`);
+      this.#log.error({ err, reason }, "resync failed: keeping the current state until the next one");
+    }
+  }
+
+  async #deliver(
+    listeners: Iterable<Listener>,
+    info: ReplaceInfo & { reason: ReplaceReason },
+  ): Promise<void> {
+    const claims: BackendClaim[] = [];
+    for (const listener of listeners) {
+      const claim = await this.#claimOf(listener);
+      if (claim) claims.push(claim);
+    }
+    this.#sink?.replace(claims, info);
+  }
+
+  async #claimOf(listener: Listener): Promise<BackendClaim | undefined> {
+    const placement = await (this.#classifier as Classifier).place(listener);
+    if (!placement) return undefined;
+    const claim: BackendClaim = {
+      key: String(listener.sock),
+      service: placement.service,
+      family: placement.ip.family,
+      address: placement.ip.address,
+      port: placement.port,
+      host: this.#context.hostId,
+      pid: listener.pid,
+      comm: listener.comm,
+      uid: listener.uid,
+      netns: listener.netns,
+      backlog: listener.backlog,
+      since: Date.now(),
+    };
+    return placement.cgroup === undefined ? claim : { ...claim, cgroup: placement.cgroup };
+  }
+
+  #classifierFor(config: Config): Classifier {
+    let hostNetns: number;
+    try {
+      hostNetns = hostNetnsInode();
+    } catch (err) {
+      throw new LbwatchError("E_PROC", (err as Error).message, { cause: err });
+    }
+    const addresses = new BackendAddresses({ ...config, hostNetns, netnsAddresses });
+    return new Classifier(config.services, hostNetns, addresses, this.#cgroups, this.#log);
+  }
+
+  #ok(): void {
+    this.#state = "ok";
+    this.#detail = undefined;
+    this.#lastContact = Date.now();
+  }
+
+  #degraded(detail: string): void {
+    this.#state = "degraded";
+    this.#detail = detail;
+  }
+}
+
+export function createLocalSource(context: SourceContext): Source {
+  return new LocalSource(context);
+}
