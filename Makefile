@@ -11,7 +11,20 @@ BPF_OBJ := bpf/lbwatch.bpf.o
 ADDON := native/build/Release/lbwatch.node
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-.PHONY: build deps demo test test-unit lint bench bench-quick clean
+.PHONY: build deps demo test test-unit lint bench bench-quick clean install uninstall deb
+
+# make install / make uninstall / make deb (README "Install").
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BUILD := build
+VERSION = $(shell node -p 'require("./package.json").version')
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB_MAINTAINER ?= lbwatch maintainers <maintainers@lbwatch.invalid>
+# The production node_modules, named by the lock file's content: a new lock gets a new directory,
+# so a concurrent install never sees one half-replaced.
+RUNTIME = $(BUILD)/runtime-$(shell cat package.json package-lock.json | sha256sum | cut -c1-16)
 
 build: $(STAMPS)/deps $(STAMPS)/npm $(BPF_OBJ) $(ADDON) $(STAMPS)/tsc
 
@@ -61,5 +74,26 @@ bench: build
 bench-quick: build
 	npx tsx bench/run.ts --quick
 
+# npm ci in a staging directory, without scripts (the root package's own install script builds the
+# addon, which install-tree.sh takes from native/build); then the directories of older locks go.
+$(BUILD)/runtime-%: | $(STAMPS)/deps
+	@mkdir -p $(BUILD)
+	@tmp=$$(mktemp -d $(BUILD)/.runtime.XXXXXX) && cp package.json package-lock.json $$tmp/ && \
+	(cd $$tmp && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error) && \
+	rm -rf $$tmp/node_modules/.bin && { mv -T $$tmp $@ 2>/dev/null || rm -rf $$tmp; }
+	@find $(BUILD) -maxdepth 1 -name 'runtime-*' ! -name '$(notdir $@)' -exec rm -rf {} +
+
+install: build $(RUNTIME)
+	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SYSCONFDIR='$(SYSCONFDIR)' UNITDIR='$(UNITDIR)' \
+	  RUNTIME='$(RUNTIME)' packaging/install-tree.sh install
+
+uninstall:
+	DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SYSCONFDIR='$(SYSCONFDIR)' UNITDIR='$(UNITDIR)' \
+	  packaging/install-tree.sh uninstall
+
+deb: build $(RUNTIME)
+	VERSION='$(VERSION)' ARCH='$(DEB_ARCH)' MAINTAINER='$(DEB_MAINTAINER)' \
+	  packaging/deb/build-deb.sh $(BUILD)/lbwatch_$(VERSION)_$(DEB_ARCH).deb $(RUNTIME)
+
 clean:
-	rm -rf dist native/build $(BPF_OBJ) $(STAMPS)
+	rm -rf dist native/build $(BPF_OBJ) $(STAMPS) $(BUILD)

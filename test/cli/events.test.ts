@@ -1,46 +1,17 @@
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { netnsInodeOfPath, netnsOfPid } from "../../src/probe/netns.js";
-import { BIN, ensureBuilt, spawnCli } from "../helpers/cli.js";
+import { netnsInodeOfPath } from "../../src/probe/netns.js";
+import {
+  BIN,
+  collect,
+  ensureBuilt,
+  listenUntilSeen,
+  loopbackListenerEvents,
+  spawnCli,
+} from "../helpers/cli.js";
 import { describeEbpf } from "../helpers/ebpf.js";
-import { type ListenerProcess, startListenerProcess } from "../helpers/listener-process.js";
+import { startListenerProcess } from "../helpers/listener-process.js";
 import { createTestNetns, type TestNetns } from "../helpers/netns.js";
-
-type Cli = ReturnType<typeof spawnCli>;
-
-/** Output collected so far from a running CLI. */
-function collect(cli: Cli): () => string {
-  let out = "";
-  cli.stdout?.on("data", (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  return () => out;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * `events` prints nothing until something happens, so the test cannot see when the probe is attached:
- * it opens listeners one after another until the CLI reports one while it is still open, then closes
- * that one and waits for its close (all bounded).
- */
-async function listenUntilSeen(
-  output: () => string,
-  open: () => Promise<ListenerProcess>,
-): Promise<{ seen: ListenerProcess; lines: string[] }> {
-  for (let attempt = 0; attempt < 40; attempt++) {
-    const p = await open();
-    const sock = String(p.sock);
-    for (let i = 0; i < 20 && !output().includes(sock); i++) await sleep(25);
-    const listenSeen = output().includes(sock);
-    await p.stop();
-    if (listenSeen) {
-      for (let i = 0; i < 40 && output().split(sock).length < 3; i++) await sleep(25);
-      return { seen: p, lines: output().trimEnd().split("\n") };
-    }
-  }
-  throw new Error(`lbwatch events reported none of 40 listeners while they listened; output: ${output()}`);
-}
 
 describeEbpf("lbwatch events", () => {
   let ns: TestNetns;
@@ -63,21 +34,7 @@ describeEbpf("lbwatch events", () => {
     const r = await cli;
     const events = lines.map((l) => JSON.parse(l) as { port: number; sock: number });
     expect(events.every((e) => e.port === port)).toBe(true);
-    const fields = {
-      pid: seen.pid,
-      comm: "python3",
-      uid: 0,
-      netns: await netnsOfPid("self"),
-      family: 4,
-      addr: "127.0.0.1",
-      port,
-      backlog: 7,
-      sock: seen.sock,
-    };
-    expect(events.filter((e) => e.sock === seen.sock)).toEqual([
-      { type: "listen", ...fields, ts: expect.stringMatching(/^\d+$/) },
-      { type: "close", ...fields, ts: expect.stringMatching(/^\d+$/) },
-    ]);
+    expect(events.filter((e) => e.sock === seen.sock)).toEqual(await loopbackListenerEvents(seen, 7));
     expect({ exitCode: r.exitCode, stderr: r.stderr }).toEqual({ exitCode: 0, stderr: "" });
   });
 
