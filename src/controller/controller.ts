@@ -15,7 +15,7 @@ import { ServiceLists } from "../render/service-lists.js";
 import { compileTemplate } from "../render/template.js";
 import { readMachineId } from "../sources/host-id.js";
 import { createSources } from "../sources/index.js";
-import type { ReplaceInfo, Source, SourceSink, SourceStatus } from "../sources/source.js";
+import type { ReplaceInfo, Source, SourceContext, SourceSink, SourceStatus } from "../sources/source.js";
 import { killRunningCommands } from "../targets/command.js";
 import { createTargets } from "../targets/pick-target.js";
 import type { DryRun } from "../targets/rendered-file.js";
@@ -28,6 +28,8 @@ export interface ControllerOptions {
   /** --dry-run: print a diff per change here; never write, reload or touch a load balancer. */
   dryRun?: DryRun;
   observer?: TargetObserver;
+  /** Where backends come from; by default the config's sources (src/sources/index.ts). */
+  sources?: (context: SourceContext) => Source[];
 }
 
 /**
@@ -119,7 +121,7 @@ export class Controller {
 
   async #startSources(once: boolean): Promise<void> {
     const hostId = await readMachineId().catch(() => "localhost");
-    this.#sources = createSources({
+    this.#sources = (this.#options.sources ?? createSources)({
       config: this.#config,
       log: this.#log,
       hostId,

@@ -1,18 +1,25 @@
 /**
- * What makes the controller re-read its inputs while running: chokidar on the template files and the
- * config file, and SIGHUP (the daemon convention for "reload your config").
+ * What makes the controller re-read its inputs while running: the template files and the config
+ * file, and SIGHUP (the daemon convention for "reload your config").
+ *
+ * It watches the directories that hold the files, not the files: an editor's rename over a file,
+ * `sed -i` or a delete and recreate each replace the inode a file watch is tied to, and such a watch
+ * then goes deaf without a word. A directory watch sees the new file arrive. SIGHUP also rebuilds
+ * the watch from scratch, for whatever else could have broken it.
  */
+
+import { dirname } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import type { Logger } from "../log.js";
 
 export interface WatchHandlers {
-  /** A template file was written (or replaced by an editor's rename). */
+  /** A template file was written, replaced or recreated. */
   onTemplate(path: string): void;
   /** The config file was written, or SIGHUP arrived. */
   onConfig(reason: "file" | "SIGHUP"): void;
 }
 
-/** A template saved by an editor is written in a few syscalls: wait for it to settle, but only briefly. */
+/** A file saved by an editor is written in a few syscalls: wait for it to settle, but only briefly. */
 const SETTLE = { stabilityThreshold: 30, pollInterval: 10 };
 
 export class InputWatcher {
@@ -21,7 +28,9 @@ export class InputWatcher {
   #watcher: FSWatcher | undefined;
   #configFile = "";
   #templates = new Set<string>();
-  readonly #onSighup = () => this.#handlers.onConfig("SIGHUP");
+  readonly #onSighup = () => {
+    void this.#rearm().then(() => this.#handlers.onConfig("SIGHUP"));
+  };
 
   constructor(handlers: WatchHandlers, log: Logger) {
     this.#handlers = handlers;
@@ -31,28 +40,33 @@ export class InputWatcher {
 
   /** Watch exactly these files (called again after a config reload changed the template list). */
   async watch(configFile: string, templates: readonly string[]): Promise<void> {
-    const wanted = new Set([configFile, ...templates]);
-    const current = new Set([this.#configFile, ...this.#templates].filter((p) => p !== ""));
     this.#configFile = configFile;
     this.#templates = new Set(templates);
-    if (!this.#watcher) {
-      this.#watcher = watch([...wanted], { ignoreInitial: true, awaitWriteFinish: SETTLE });
-      this.#watcher.on("change", (path) => this.#changed(path));
-      this.#watcher.on("add", (path) => this.#changed(path));
-      this.#watcher.on("error", (err) => this.#log.warn({ err }, "file watcher error"));
-      await new Promise<void>((resolve) => this.#watcher?.once("ready", () => resolve()));
-      return;
-    }
-    const gone = [...current].filter((p) => !wanted.has(p));
-    const added = [...wanted].filter((p) => !current.has(p));
-    if (gone.length > 0) this.#watcher.unwatch(gone);
-    if (added.length > 0) this.#watcher.add(added);
+    await this.#rearm();
   }
 
   async close(): Promise<void> {
     process.off("SIGHUP", this.#onSighup);
     await this.#watcher?.close();
     this.#watcher = undefined;
+  }
+
+  async #rearm(): Promise<void> {
+    await this.#watcher?.close();
+    const files = new Set([this.#configFile, ...this.#templates].filter((p) => p !== ""));
+    const dirs = [...new Set([...files].map((f) => dirname(f)))];
+    const watcher = watch(dirs, {
+      ignoreInitial: true,
+      depth: 0,
+      awaitWriteFinish: SETTLE,
+      // Everything else in those directories (staged files, swap files) is none of our business.
+      ignored: (path) => !files.has(path) && !dirs.includes(path),
+    });
+    this.#watcher = watcher;
+    watcher.on("change", (path) => this.#changed(path));
+    watcher.on("add", (path) => this.#changed(path));
+    watcher.on("error", (err) => this.#log.warn({ err }, "file watcher error: send SIGHUP to rebuild it"));
+    await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   }
 
   #changed(path: string): void {

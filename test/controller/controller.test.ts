@@ -1,0 +1,106 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Controller } from "../../src/controller/controller.js";
+import { createWorkspace, until, type Workspace } from "../cli/lbwatch-process.js";
+import { captureLog } from "../targets/capture-log.js";
+import { claimAt, FakeSource } from "./fake-source.js";
+
+const node = process.execPath;
+let cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  cleanups = [];
+});
+
+/** A controller on a workspace's config (check + reload node argvs), fed by a FakeSource. */
+async function controllerOn(ws: Workspace, source: FakeSource) {
+  const { log, lines } = captureLog();
+  const controller = await Controller.load({ configFile: ws.config, log, sources: () => [source] });
+  cleanups.push(() => controller.close());
+  return { controller, lines };
+}
+
+async function workspace(config?: (text: string) => string): Promise<Workspace> {
+  const ws = await createWorkspace({ ports: "8000-8099" });
+  cleanups.push(() => ws.remove());
+  if (config) await writeFile(ws.config, config(await readFile(ws.config, "utf8")));
+  return ws;
+}
+
+const line = (port: number) => `server b127_0_0_1_${port} 127.0.0.1:${port}\n`;
+
+describe("Controller with a fake source", () => {
+  it("renders the initial view, then follows every update and withdrawal", async () => {
+    const ws = await workspace();
+    const source = new FakeSource([claimAt(8001)]);
+    const { controller, lines } = await controllerOn(ws, source);
+    await controller.start();
+    expect(await until(async () => (await ws.readDest()) === line(8001))).toBe(true);
+    source.listen(8002);
+    expect(await until(async () => (await ws.readDest()) === line(8001) + line(8002))).toBe(true);
+    source.withdraw(8001);
+    expect(await until(async () => (await ws.readDest()) === line(8002))).toBe(true);
+    const applied = () => lines.filter((l) => l.msg === "target applied");
+    expect(await until(() => String(applied().at(-1)?.removed) !== "")).toBe(true);
+    expect(applied().at(-1)).toMatchObject({ added: [], removed: ["b127_0_0_1_8001"], activation: "reload" });
+    expect(applied().at(-1)?.latencyMs).toBeGreaterThan(0);
+  });
+
+  it("retries a failed reload with backoff until it succeeds, with no new change", async () => {
+    // The reload fails twice, then succeeds: nothing else happens in between.
+    const ws = await workspace((text) =>
+      text.replace(
+        /reload: .*/,
+        `reload: ${JSON.stringify([node, "-e", RELOAD_FAILS_TWICE, join("/tmp", `lbwatch-reload-${process.pid}`)])}`,
+      ),
+    );
+    const counter = join("/tmp", `lbwatch-reload-${process.pid}`);
+    await writeFile(counter, "0");
+    cleanups.push(() => writeFile(counter, "0"));
+    const source = new FakeSource([claimAt(8003)]);
+    const { controller, lines } = await controllerOn(ws, source);
+    await controller.start();
+    expect(await until(() => lines.some((l) => l.msg === "target recovered"), 10_000)).toBe(true);
+    expect(Number(await readFile(counter, "utf8"))).toBe(3);
+    const failed = lines.filter((l) => l.msg === "target not applied: retrying with backoff");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ code: "E_RELOAD_FAILED", exitCode: 3 });
+    expect(lines.find((l) => l.msg === "target recovered")).toMatchObject({ failures: 2 });
+    expect(controller.status().targets[0]).toMatchObject({ state: "ok", failures: 0 });
+  });
+
+  it("returns from a reload that ignores SIGTERM and forks a sleeper within commandTimeout + 2 s, and retries it", async () => {
+    const ws = await workspace((text) =>
+      text
+        .replace(/reload: .*/, `reload: ${JSON.stringify([node, "-e", RELOAD_HANGS])}`)
+        .replace("targets:", "targets:")
+        .replace("  - template: lb.hbs", "  - template: lb.hbs\n    commandTimeout: 1s"),
+    );
+    const source = new FakeSource([claimAt(8004)]);
+    const { controller, lines } = await controllerOn(ws, source);
+    const started = Date.now();
+    await controller.start();
+    expect(await until(() => lines.some((l) => l.code === "E_RELOAD_FAILED"), 10_000)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1000 + 2000 + 500);
+    expect(lines.find((l) => l.code === "E_RELOAD_FAILED")).toMatchObject({ timedOut: true });
+    // Retried: a second attempt is under way or done.
+    expect(await until(() => controller.status().targets[0]?.failures === 2, 10_000)).toBe(true);
+  });
+
+  it("applies a render once per burst plus one trailing, not once per change", async () => {
+    const ws = await workspace();
+    const source = new FakeSource();
+    const { controller } = await controllerOn(ws, source);
+    await controller.start();
+    await until(async () => (await ws.reloads()) === 1);
+    for (let port = 8010; port < 8050; port++) source.listen(port);
+    expect(await until(async () => ((await ws.readDest()) ?? "").split("\n").length === 41)).toBe(true);
+    expect(await ws.reloads()).toBeLessThanOrEqual(3);
+  });
+});
+
+/** Counts its runs in the file argv[1]; exits 3 on the first two. */
+const RELOAD_FAILS_TWICE = `const fs = require("fs"); const n = Number(fs.readFileSync(process.argv[1], "utf8")) + 1; fs.writeFileSync(process.argv[1], String(n)); process.exit(n <= 2 ? 3 : 0)`;
+/** Ignores SIGTERM and leaves a child that keeps the pipes open. */
+const RELOAD_HANGS = `process.on("SIGTERM", () => {}); require("child_process").spawn("sleep", ["30"], { stdio: "inherit" }); setTimeout(() => {}, 60000)`;
