@@ -24,9 +24,10 @@ export interface Reloader {
 /** Linux reports process start times in clock ticks; USER_HZ is 100 on every architecture it runs on. */
 const USER_HZ = 100;
 
+/** Wall-clock ms of boot, to 10 ms (/proc/stat's btime is whole seconds: too coarse to order a start and a write). */
 async function bootTimeMs(): Promise<number> {
-  const stat = await readFile("/proc/stat", "utf8");
-  return Number(/^btime (\d+)$/m.exec(stat)?.[1] ?? 0) * 1000;
+  const uptime = Number.parseFloat(await readFile("/proc/uptime", "utf8"));
+  return Date.now() - uptime * 1000;
 }
 
 /** The process named by a pid file: running or not, and when it started. */
