@@ -18,6 +18,9 @@ import { type DryRun, RenderedFile } from "./rendered-file.js";
 import { removeStaleStaged } from "./staged-files.js";
 import type { Activation, DesiredState, Renderer, Target, TargetObserver, TargetStatus } from "./target.js";
 
+/** Process start times are known to 10 ms (clock ticks, /proc/uptime): closer than this, reload to be sure. */
+const START_TIME_SLACK_MS = 30;
+
 export interface TargetDeps {
   config: TargetConfig;
   renderer: Renderer;
@@ -158,7 +161,11 @@ export class FileTarget implements Target {
     if (running?.running === false) {
       throw new LoadBalancerDown(`${this.name}: written; load balancer not running (${running.why})`);
     }
-    if (running?.startedAtMs !== undefined && running.startedAtMs > this.#writtenAt && this.#writtenAt > 0) {
+    if (
+      running?.startedAtMs !== undefined &&
+      this.#writtenAt > 0 &&
+      running.startedAtMs > this.#writtenAt + START_TIME_SLACK_MS
+    ) {
       // Started after dest got this content: it loaded it, a reload would only repeat that.
       this.#log.info("load balancer started after dest was written: it runs this render");
     } else await this.#reloader.reload();

@@ -187,6 +187,7 @@ describe("FileTarget", () => {
       lines.find((l) => l.msg === "dest written; load balancer not running: waiting for it"),
     ).toBeDefined();
     // It starts from dest: lbwatch sees it running, started after the write, and does not reload it.
+    await new Promise((r) => setTimeout(r, 100));
     const lb = spawn("sleep", ["30"], { stdio: "ignore" });
     await writeFile(pidFile, String(lb.pid));
     try {
