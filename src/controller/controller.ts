@@ -19,7 +19,8 @@ import type { ReplaceInfo, Source, SourceContext, SourceSink, SourceStatus } fro
 import { killRunningCommands } from "../targets/command.js";
 import { createTargets } from "../targets/pick-target.js";
 import type { DryRun } from "../targets/rendered-file.js";
-import type { DesiredState, Target, TargetObserver, TargetStatus } from "../targets/target.js";
+import type { DesiredState, Target, TargetStatus } from "../targets/target.js";
+import type { Observer } from "./observer.js";
 import { InputWatcher } from "./watch.js";
 
 export interface ControllerOptions {
@@ -27,7 +28,7 @@ export interface ControllerOptions {
   log: Logger;
   /** --dry-run: print a diff per change here; never write, reload or touch a load balancer. */
   dryRun?: DryRun;
-  observer?: TargetObserver;
+  observer?: Observer;
   /** Where backends come from; by default the config's sources (src/sources/index.ts). */
   sources?: (context: SourceContext) => Source[];
 }
@@ -41,6 +42,40 @@ const clock = () => process.hrtime.bigint();
 /** SIGTERM must stop `run` within 2 s whatever is queued: what an apply has not finished by then waits for the next start. */
 const CLOSE_GRACE_MS = 1500;
 const WRONG_IDS_LOGGED = 10;
+/** Lost-event and resync entries kept for /status. */
+const HISTORY = 10;
+
+export interface HistoryEntry {
+  at: number;
+  source: string;
+  reason: string;
+  /** Lost events: how many; resyncs: what was wrong. */
+  count?: number;
+  listenersWrong?: number;
+  backendsWrong?: number;
+}
+
+/** What /status shows: the controller's whole state, read without changing it. */
+export interface ControllerSnapshot {
+  services: Record<
+    string,
+    {
+      id: string;
+      endpoint: string;
+      source: string;
+      host: string;
+      pid: number;
+      comm: string;
+      uid: number;
+      since: number;
+    }[]
+  >;
+  sources: SourceStatus[];
+  targets: TargetStatus[];
+  pending: boolean;
+  lost: HistoryEntry[];
+  resyncs: HistoryEntry[];
+}
 
 export class Controller {
   readonly #options: ControllerOptions;
@@ -53,6 +88,11 @@ export class Controller {
   #watcher: InputWatcher | undefined;
   #resyncTimer: NodeJS.Timeout | undefined;
   #reloads: Promise<void> = Promise.resolve();
+  #started = false;
+  readonly #lost: HistoryEntry[] = [];
+  readonly #resyncs: HistoryEntry[] = [];
+  /** Backends per service and source (of the claim that speaks for each), kept per change for metrics. */
+  readonly #counts = new Map<string, Map<string, number>>();
 
   private constructor(config: Config, targets: Target[], options: ControllerOptions, lists: ServiceLists) {
     this.#options = options;
@@ -119,6 +159,48 @@ export class Controller {
     return { sources: this.#sources.map((s) => s.status()), targets: this.#targets.map((t) => t.status()) };
   }
 
+  /** Healthy once every source delivered its first view, while each still works. */
+  health(): { ok: true } | { ok: false; reason: string } {
+    if (!this.#started)
+      return { ok: false, reason: "starting: not every source has delivered its first view" };
+    const bad = this.#sources.find((s) => s.status().state === "closed" || s.status().state === "starting");
+    if (bad)
+      return {
+        ok: false,
+        reason: `source ${bad.id} is ${bad.status().state}${bad.status().detail ? `: ${bad.status().detail}` : ""}`,
+      };
+    if (this.#watcher && !this.#watcher.alive)
+      return { ok: false, reason: "the template and config watcher failed: send SIGHUP" };
+    return { ok: true };
+  }
+
+  /** Backends per service and source: O(services), for metrics scrapes. */
+  backendCounts(): { service: string; source: string; count: number }[] {
+    return [...this.#counts].flatMap(([service, bySource]) =>
+      [...bySource].map(([source, count]) => ({ service, source, count })),
+    );
+  }
+
+  /** Everything /status shows. O(backends): callers serve it without holding up the event loop for long. */
+  snapshot(): ControllerSnapshot {
+    const services: ControllerSnapshot["services"] = Object.fromEntries(
+      this.#config.services.map((s) => [s.name, []]),
+    );
+    for (const b of this.#registry.backends()) {
+      const { id, endpoint, source, host, pid, comm, uid, since } = b;
+      services[b.service]?.push({ id, endpoint, source, host, pid, comm, uid, since });
+    }
+    const targets = this.#targets.map((t) => t.status());
+    return {
+      services,
+      sources: this.#sources.map((s) => s.status()),
+      targets,
+      pending: targets.some((t) => t.pending),
+      lost: [...this.#lost],
+      resyncs: [...this.#resyncs],
+    };
+  }
+
   async #startSources(once: boolean): Promise<void> {
     const hostId = await readMachineId().catch(() => "localhost");
     this.#sources = (this.#options.sources ?? createSources)({
@@ -129,9 +211,15 @@ export class Controller {
       onListen: (l) => {
         for (const t of this.#targets) t.noticeListen(l);
       },
+      onKernelEvent: (type) => this.#options.observer?.kernelEvent(type),
+      onEventsLost: (reason, count) => {
+        this.#options.observer?.eventsLost(reason, count);
+        remember(this.#lost, { at: Date.now(), source: "local", reason, count });
+      },
     });
     // One after another, the local probe first: without privileges its E_BPF_PERM is the error to see.
     for (const source of this.#sources) await source.start(this.#sinkFor(source));
+    this.#started = true;
   }
 
   #sinkFor(source: Source): SourceSink {
@@ -149,8 +237,31 @@ export class Controller {
 
   #dispatch(change: RegistryChange): void {
     if (isEmptyChange(change)) return;
+    this.#count(change);
     this.#lists.apply(change);
     for (const target of this.#targets) target.changed(change);
+  }
+
+  #count(change: RegistryChange): void {
+    const add = (service: string, source: string, by: number) => {
+      let bySource = this.#counts.get(service);
+      if (!bySource) {
+        bySource = new Map();
+        this.#counts.set(service, bySource);
+      }
+      const count = (bySource.get(source) ?? 0) + by;
+      if (count === 0) bySource.delete(source);
+      else bySource.set(source, count);
+    };
+    for (const b of change.removed) add(b.service, b.source, -1);
+    for (const b of change.added) add(b.service, b.source, 1);
+    change.updated.forEach((b, i) => {
+      const before = change.updatedFrom?.[i]?.source;
+      if (before !== undefined && before !== b.source) {
+        add(b.service, before, -1);
+        add(b.service, b.source, 1);
+      }
+    });
   }
 
   /**
@@ -178,6 +289,15 @@ export class Controller {
     };
     const level = wrong.listenersWrong + wrong.backendsWrong > 0 ? "warn" : "debug";
     this.#log[level]({ ...fields, ...wrong }, "resynced from a fresh view");
+    const counts = { listeners: wrong.listenersWrong, backends: wrong.backendsWrong };
+    this.#options.observer?.resynced(source.id, info.reason, counts);
+    remember(this.#resyncs, {
+      at: Date.now(),
+      source: source.id,
+      reason: info.reason,
+      listenersWrong: counts.listeners,
+      backendsWrong: counts.backends,
+    });
   }
 
   #scheduleResync(): void {
@@ -263,4 +383,9 @@ export class Controller {
       compile: compileTemplate,
     });
   }
+}
+
+function remember(list: HistoryEntry[], entry: HistoryEntry): void {
+  list.push(entry);
+  if (list.length > HISTORY) list.shift();
 }

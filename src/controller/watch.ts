@@ -28,6 +28,7 @@ export class InputWatcher {
   #watcher: FSWatcher | undefined;
   #configFile = "";
   #templates = new Set<string>();
+  #alive = true;
   readonly #onSighup = () => {
     void this.#rearm().then(() => this.#handlers.onConfig("SIGHUP"));
   };
@@ -43,6 +44,11 @@ export class InputWatcher {
     this.#configFile = configFile;
     this.#templates = new Set(templates);
     await this.#rearm();
+  }
+
+  /** False after the watcher reported an error, until SIGHUP rebuilt it. */
+  get alive(): boolean {
+    return this.#alive;
   }
 
   async close(): Promise<void> {
@@ -63,9 +69,13 @@ export class InputWatcher {
       ignored: (path) => !files.has(path) && !dirs.includes(path),
     });
     this.#watcher = watcher;
+    this.#alive = true;
     watcher.on("change", (path) => this.#changed(path));
     watcher.on("add", (path) => this.#changed(path));
-    watcher.on("error", (err) => this.#log.warn({ err }, "file watcher error: send SIGHUP to rebuild it"));
+    watcher.on("error", (err) => {
+      this.#alive = false;
+      this.#log.warn({ err }, "file watcher error: send SIGHUP to rebuild it");
+    });
     await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   }
 

@@ -16,6 +16,8 @@ export interface RegistryChange {
   removed: Backend[];
   /** Backends still up whose per-process fields (pid, comm, ...) changed: the new value. */
   updated: Backend[];
+  /** The values `updated` replaced, in the same order (set by the registry, not kept by folds). */
+  updatedFrom?: Backend[];
   /** Kernel time (ns) of the earliest event in the change; absent for snapshot-driven changes. */
   firstEventTs?: bigint;
 }
@@ -197,6 +199,7 @@ export class Registry {
       } else if (!sameBackend(before, next)) {
         entry.backend = next;
         change.updated.push(next);
+        (change.updatedFrom ??= []).push(before);
       }
     }
   }

@@ -69,7 +69,10 @@ export class LocalSource implements Source {
     const probe = ListenProbe.open();
     this.#probe = probe;
     this.#classifier = this.#classifierFor(this.#config);
-    probe.on("lost", (lost) => void this.#resync("lost", lost));
+    probe.on("lost", (lost) => {
+      this.#context.onEventsLost?.(lost.reason, lost.drops);
+      void this.#resync("lost", lost);
+    });
     probe.on("error", (err) => {
       this.#degraded(err.message);
       this.#log.error({ err }, "probe error");
@@ -115,6 +118,7 @@ export class LocalSource implements Source {
 
   #onEvent(ev: ListenEvent): void {
     this.#lastContact = Date.now();
+    this.#context.onKernelEvent?.(ev.type);
     if (ev.type === "listen") this.#context.onListen?.(ev);
     this.#queue
       .run(async () => {

@@ -109,4 +109,7 @@ export interface SourceContext {
    * load balancer that starts listening: a restart). Called synchronously; must be cheap.
    */
   onListen?(listener: { pid: number; comm: string; port: number; netns: number }): void;
+  /** Kernel events and losses, for metrics. Called synchronously; must be cheap. */
+  onKernelEvent?(type: "listen" | "close"): void;
+  onEventsLost?(reason: string, count: number): void;
 }

@@ -64,10 +64,18 @@ describe("Registry", () => {
     const third = reg.update("local", [claim({ key: "3", pid: 300 })], []);
     expect([first.added, sibling, isEmptyChange(third)]).toEqual([
       [backend({ pid: 200, claim: "1" })],
-      { ...none, updated: [backend({ pid: 100, claim: "2" })] },
+      {
+        ...none,
+        updated: [backend({ pid: 100, claim: "2" })],
+        updatedFrom: [backend({ pid: 200, claim: "1" })],
+      },
       true,
     ]);
-    expect(reg.update("local", [], ["2"])).toEqual({ ...none, updated: [backend({ pid: 200, claim: "1" })] });
+    expect(reg.update("local", [], ["2"])).toEqual({
+      ...none,
+      updated: [backend({ pid: 200, claim: "1" })],
+      updatedFrom: [backend({ pid: 100, claim: "2" })],
+    });
     expect(isEmptyChange(reg.update("local", [], ["3"]))).toBe(true);
     expect(reg.update("local", [], ["1"])).toEqual({ ...none, removed: [backend({ pid: 200, claim: "1" })] });
   });
@@ -124,6 +132,7 @@ describe("Registry", () => {
     expect(reg.update("local", [claim({ comm: "gunicorn" })], [])).toEqual({
       ...none,
       updated: [backend({ comm: "gunicorn" })],
+      updatedFrom: [backend()],
     });
   });
 
