@@ -6,6 +6,7 @@
  */
 import type { ServiceRule } from "../config/types.js";
 import { type Backend, sortBackends } from "../registry/backend.js";
+import { safeText } from "./safe-text.js";
 
 /** What a template sees of a backend: everything but the registry's own bookkeeping. */
 export type BackendView = Omit<Backend, "service" | "sock">;
@@ -21,7 +22,7 @@ export interface RenderContext {
 
 function view(b: Backend): BackendView {
   const { id, address, port, endpoint, family, pid, comm, uid, netns, backlog } = b;
-  return { id, address, port, endpoint, family, pid, comm, uid, netns, backlog };
+  return { id, address, port, endpoint, family, pid, comm: safeText(comm), uid, netns, backlog };
 }
 
 export function buildContext(services: readonly ServiceRule[], backends: Iterable<Backend>): RenderContext {
