@@ -10,7 +10,8 @@ import type { Logger } from "../log.js";
 import type { ListenEvent } from "../probe/event.js";
 import { ListenProbe, type LostInfo } from "../probe/listen-probe.js";
 import { type Listening, startListening } from "../probe/listener-table.js";
-import { hostNetnsInode, netnsAddresses } from "../probe/netns.js";
+import { hostNetnsInode } from "../probe/netns.js";
+import { systemInspector } from "../probe/netns-inspector.js";
 import { snapshot } from "../probe/snapshot.js";
 import { isEmptyChange, Registry, type RegistryChange } from "../registry/registry.js";
 import { buildContext } from "../render/context.js";
@@ -56,7 +57,11 @@ export class Controller {
     this.#log = options.log;
     this.#config = config;
     this.#targets = targets;
-    this.#registry = new Registry(config, { log: options.log, hostNetns: hostNetnsInode(), netnsAddresses });
+    this.#registry = new Registry(config, {
+      log: options.log,
+      hostNetns: hostNetnsInode(),
+      inspector: systemInspector(),
+    });
     this.#quiescence = new Quiescence(config.wait, () => this.#renderInBackground());
   }
 

@@ -22,7 +22,7 @@ export interface RegistryChange {
   firstEventTs?: bigint;
 }
 
-export interface RegistryDeps extends Pick<AddressDeps, "hostNetns" | "netnsAddresses"> {
+export interface RegistryDeps extends Pick<AddressDeps, "hostNetns" | "inspector"> {
   log: Logger;
   /** cgroup v2 path of a pid; defaults to reading /proc/PID/cgroup. */
   cgroupPath?: (pid: number) => Promise<string | undefined>;

@@ -1,20 +1,17 @@
 import { describe, expect, it } from "vitest";
+import type { NetnsInspector } from "../../src/probe/netns-inspector.js";
 import type { Backend } from "../../src/registry/backend.js";
-import type { NetnsAddresses } from "../../src/registry/backend-address.js";
 import { isEmptyChange, Registry, type RegistryChange } from "../../src/registry/registry.js";
-import { config, event, HOST_NETNS, listener, recordingLogger, web } from "./fakes.js";
+import { config, event, fakeInspector, HOST_NETNS, listener, recordingLogger, web } from "./fakes.js";
 
 const CONTAINER = 4026532999;
 
-function registry(
-  services = [web],
-  netnsAddresses: (pid: number) => Promise<NetnsAddresses> = async () => ({ v4: [], v6: [] }),
-) {
+function registry(services = [web], inspector: NetnsInspector = fakeInspector({}).inspector) {
   const { log, lines } = recordingLogger();
   const reg = new Registry(config(services), {
     log,
     hostNetns: HOST_NETNS,
-    netnsAddresses,
+    inspector,
     cgroupPath: async (pid) => (pid === 100 ? "/system.slice/web.service" : "/user.slice/user-1000.slice"),
   });
   return { reg, lines };
@@ -168,8 +165,9 @@ describe("Registry", () => {
     expect(changes.map((c) => c.added.map((b) => b.sock))).toEqual([[1], []]);
   });
 
-  it("reaches a listener in another netns on that netns's address, and leaves out loopback-only ones", async () => {
-    const { reg, lines } = registry([web], async () => ({ v4: ["10.200.0.2"], v6: [] }));
+  it("reaches a listener in another netns on its routed address, and refuses loopback-only ones with one warning each", async () => {
+    const { inspector } = fakeInspector({ [CONTAINER]: { v4: ["10.200.0.2"], routed: ["10.200.0.2"] } });
+    const { reg, lines } = registry([web], inspector);
     const inContainer = await reg.applyEvent(event("listen", { netns: CONTAINER, sock: 1 }));
     const loopback = await reg.applyEvent(
       event("listen", { netns: CONTAINER, sock: 2, addr: "127.0.0.1", port: 8001 }),
@@ -186,18 +184,24 @@ describe("Registry", () => {
       ],
       none,
     ]);
-    expect(lines.filter((l) => l.msg === "listener left out")).toEqual([
+    // A resync places every socket again: the refusal must not be logged again.
+    await reg.reconcile([
+      listener({ netns: CONTAINER, sock: 1 }),
+      listener({ netns: CONTAINER, sock: 2, addr: "127.0.0.1", port: 8001 }),
+    ]);
+    expect(lines.filter((l) => l.msg === "listener refused as a backend")).toEqual([
       {
-        level: 20,
-        msg: "listener left out",
+        level: 40,
+        msg: "listener refused as a backend",
         service: "web",
         sock: 2,
         pid: 100,
+        uid: 1000,
         comm: "python3",
         addr: "127.0.0.1",
         port: 8001,
         netns: CONTAINER,
-        reason: "loopback-only listener in another network namespace",
+        reason: "127.0.0.1 is the loopback of another network namespace",
       },
     ]);
   });
@@ -207,9 +211,13 @@ describe("Registry", () => {
     const slow = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const { reg } = registry([web], async () => {
-      await slow;
-      return { v4: ["10.200.0.2"], v6: [] };
+    const { inspector } = fakeInspector({ [CONTAINER]: { v4: ["10.200.0.2"], routed: ["10.200.0.2"] } });
+    const { reg } = registry([web], {
+      ...inspector,
+      facts: async (pid, netns) => {
+        await slow;
+        return inspector.facts(pid, netns);
+      },
     });
     const listen = reg.applyEvent(event("listen", { netns: CONTAINER }));
     const close = reg.applyEvent(event("close", { netns: CONTAINER }));
