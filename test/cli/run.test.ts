@@ -156,7 +156,9 @@ describeEbpf("lbwatch run (real probe, child process)", () => {
     await listen("127.0.0.1", base + 1, netns);
     await listen("0.0.0.0", base + 2, netns);
     expect(await until(destHas(ws, `:${base + 2}`))).toBe(true);
-    expect(await ws.readDest()).toBe(`server b10_213_${subnet}_2_${base + 2} 10.213.${subnet}.2:${base + 2}\n`);
+    expect(await ws.readDest()).toBe(
+      `server b10_213_${subnet}_2_${base + 2} 10.213.${subnet}.2:${base + 2}\n`,
+    );
     expect(await run.waitForLog((l) => l.msg === "listener refused as a backend")).toMatchObject({
       port: base + 1,
       reason: "127.0.0.1 is the loopback of another network namespace",
