@@ -11,7 +11,8 @@ import { loadConfig } from "../src/config/load-config.js";
 import { TargetSet } from "../src/controller/target-set.js";
 import { createLogger } from "../src/log.js";
 import type { Listener } from "../src/probe/event.js";
-import { hostNetnsInode, netnsAddresses } from "../src/probe/netns.js";
+import { hostNetnsInode } from "../src/probe/netns.js";
+import { systemInspector } from "../src/probe/netns-inspector.js";
 import { readProcNetTcp } from "../src/probe/proc-net-tcp.js";
 import { isEmptyChange, Registry } from "../src/registry/registry.js";
 import { buildContext } from "../src/render/context.js";
@@ -26,7 +27,7 @@ if (!configFile || !(intervalMs > 0)) {
 const log = createLogger({ pretty: false });
 const config = await loadConfig(configFile);
 const netns = hostNetnsInode();
-const registry = new Registry(config, { log, hostNetns: netns, netnsAddresses });
+const registry = new Registry(config, { log, hostNetns: netns, inspector: systemInspector() });
 const clock = () => process.hrtime.bigint();
 const targets = await TargetSet.build(config, { log, clock });
 

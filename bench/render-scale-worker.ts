@@ -11,6 +11,7 @@ import pino from "pino";
 import type { Config } from "../src/config/types.js";
 import type { ListenEvent } from "../src/probe/event.js";
 import { hostNetnsInode } from "../src/probe/netns.js";
+import { systemInspector } from "../src/probe/netns-inspector.js";
 import { Registry } from "../src/registry/registry.js";
 import { buildContext } from "../src/render/context.js";
 import { compileTemplateText } from "../src/render/template.js";
@@ -67,7 +68,7 @@ const rssBase = await rssBytes("self");
 const registry = new Registry(config, {
   log,
   hostNetns: netns,
-  netnsAddresses: async () => ({ v4: [], v6: [] }),
+  inspector: systemInspector(),
   cgroupPath: async () => undefined,
 });
 const target = new FileTarget({

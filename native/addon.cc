@@ -1,5 +1,5 @@
-// lbwatch native addon: exports the Probe class and the C layout of struct lbwatch_event, which
-// test/probe/event-layout.test.ts compares with the offsets src/probe/decode.ts reads.
+// lbwatch native addon: exports the Probe class, the C layout of struct lbwatch_event, which
+// test/probe/event-layout.test.ts compares with the offsets src/probe/decode.ts reads, and nsOwner.
 #include <linux/types.h>
 #include <napi.h>
 
@@ -7,6 +7,7 @@
 
 #include "lbwatch.h"
 #include "libbpf-log.h"
+#include "ns-owner.h"
 #include "probe.h"
 
 namespace {
@@ -53,6 +54,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   lbwatch::InstallLibbpfLog();
   exports.Set("Probe", lbwatch::Probe::Define(env));
   exports.Set("layout", Layout(env));
+  exports.Set("nsOwner", Napi::Function::New(env, lbwatch::NsOwner, "nsOwner"));
   return exports;
 }
 

@@ -6,6 +6,7 @@
         "addon.cc",
         "bpf-load.cc",
         "libbpf-log.cc",
+        "ns-owner.cc",
         "probe.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "../bpf"],

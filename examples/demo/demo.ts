@@ -94,6 +94,8 @@ async function main(): Promise<void> {
     target.dest = join(dir, "haproxy.cfg");
     target.haproxy = { runtimeSocket: join(dir, "admin.sock"), masterSocket: join(dir, "master.sock") };
     config.services.web.uid = [process.getuid?.() ?? 0];
+    // The demo's backends are its own children, not processes of web.service.
+    delete config.services.web.cgroup;
     await writeFile(join(dir, "lbwatch.yaml"), stringify(config));
 
     const template = await compileTemplate(target.template);

@@ -1,19 +1,43 @@
-/** `lbwatch check`: validate the config and compile every template without touching anything; exit 0 or 2. */
+/**
+ * `lbwatch check`: validate the config, compile every template and render it against synthetic
+ * contexts, without touching anything; exit 0 or 2.
+ */
 import type { Command } from "commander";
 import { configWarnings, loadConfig } from "../config/load-config.js";
+import type { Config } from "../config/types.js";
 import { isLbwatchError } from "../errors.js";
+import { syntheticContexts } from "../render/synthetic-context.js";
 import { compileTemplate } from "../render/template.js";
 
 /** Exit status for an invalid config or template, as for bad usage. */
 const INVALID = 2;
 
+/** Compile and render errors of every template, each once (both contexts often fail the same way). */
+async function templateProblems(config: Config): Promise<string[]> {
+  const files = [...new Set(config.targets.map((t) => t.template))];
+  const contexts = syntheticContexts(config.services);
+  const results = await Promise.allSettled(
+    files.map(async (file) => {
+      const template = await compileTemplate(file);
+      const problems = new Set<string>();
+      for (const { context } of contexts) {
+        try {
+          template.render(context);
+        } catch (err) {
+          problems.add(describe(err));
+        }
+      }
+      return [...problems];
+    }),
+  );
+  return results.flatMap((r) => (r.status === "rejected" ? [describe(r.reason)] : r.value));
+}
+
 async function check(flags: { config: string }): Promise<void> {
   let problems: string[];
   try {
     const config = await loadConfig(flags.config);
-    const templates = [...new Set(config.targets.map((t) => t.template))];
-    const compiled = await Promise.allSettled(templates.map((file) => compileTemplate(file)));
-    problems = compiled.flatMap((r) => (r.status === "rejected" ? [describe(r.reason)] : []));
+    problems = await templateProblems(config);
     for (const warning of configWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
     if (problems.length === 0) {
       const counts = `${config.services.length} services, ${config.targets.length} targets`;
@@ -36,7 +60,9 @@ function describe(err: unknown): string {
 export function register(program: Command): void {
   program
     .command("check")
-    .description("validate the config file and compile every template; exit 0 when usable, 2 when not")
+    .description(
+      "validate the config file, compile every template and render it with sample backends; exit 0 when usable, 2 when not",
+    )
     .option("-c, --config <file>", "config file", "./lbwatch.yaml")
     .action((flags: { config: string }) => check(flags));
 }

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { LbwatchError } from "../errors.js";
-import { parseDuration } from "./duration.js";
+import { MAX_MS, parseDuration } from "./duration.js";
 import { canonicalIp } from "./ip-address.js";
 import { checkMapping, keyPath, Problems, show } from "./problems.js";
 import { parseServices } from "./services.js";
@@ -34,7 +34,9 @@ function parseWait(value: unknown, problems: Problems): WaitConfig {
   if (value === undefined) return { ...DEFAULTS.wait };
   const raw = checkMapping(value, ["min", "max"], "wait", problems);
   const take = (key: "min" | "max") =>
-    raw?.[key] === undefined ? undefined : problems.take(keyPath("wait", key), parseDuration(raw[key]));
+    raw?.[key] === undefined
+      ? undefined
+      : problems.take(keyPath("wait", key), parseDuration(raw[key], MAX_MS.wait));
   const minMs = take("min") ?? DEFAULTS.wait.minMs;
   const maxMs = take("max") ?? Math.max(DEFAULTS.wait.maxMs, minMs);
   if (minMs > maxMs) problems.add("wait", `min (${minMs}ms) must not be more than max (${maxMs}ms)`);
@@ -70,7 +72,9 @@ export async function loadConfig(file: string): Promise<Config> {
   const hostAddress6 = parseHostAddress(raw.hostAddress6, 6, problems);
   const wait = parseWait(raw.wait, problems);
   const resyncMs =
-    raw.resync === undefined ? DEFAULTS.resyncMs : (problems.take("resync", parseDuration(raw.resync)) ?? 0);
+    raw.resync === undefined
+      ? DEFAULTS.resyncMs
+      : (problems.take("resync", parseDuration(raw.resync, MAX_MS.resync)) ?? 0);
   const services = await parseServices(raw.services, problems, await readUsers());
   const targets = await parseTargets(raw.targets, dirname(path), problems);
   problems.throwIfAny();

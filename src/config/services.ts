@@ -1,10 +1,11 @@
+import { globSyntaxError } from "./glob-syntax.js";
 import { canonicalIp } from "./ip-address.js";
 import { parseNetnsFilter } from "./netns-filter.js";
 import { parsePortSpec } from "./ports.js";
 import { checkMapping, isPlainObject, keyPath, type Problems, show } from "./problems.js";
 import type { PortRange, ServiceRule } from "./types.js";
 
-const SERVICE_KEYS = ["ports", "uid", "comm", "cgroup", "netns", "addr"] as const;
+const SERVICE_KEYS = ["ports", "uid", "comm", "cgroup", "netns", "userns", "addr"] as const;
 /** Service names end up as HAProxy backend and nginx upstream names: keep them plain. */
 const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
@@ -65,9 +66,13 @@ async function parseService(
   }
   if (raw.comm !== undefined) {
     rule.comm = parseList(raw.comm, keyPath(path, "comm"), problems, '[python3, "node*"]', (e, p) => {
-      if (typeof e === "string" && e !== "") return e;
-      problems.add(p, `${show(e)} is not a process name or glob`);
-      return undefined;
+      if (typeof e !== "string" || e === "") {
+        problems.add(p, `${show(e)} is not a process name or glob`);
+        return undefined;
+      }
+      const error = globSyntaxError(e);
+      if (error) problems.add(p, `${show(e)} is not a valid glob: ${error}`);
+      return error ? undefined : e;
     });
   }
   if (raw.cgroup !== undefined) {
@@ -83,6 +88,13 @@ async function parseService(
   }
   const netns = problems.take(keyPath(path, "netns"), await parseNetnsFilter(raw.netns));
   if (netns) rule.netns = netns;
+  if (raw.userns === "allow") rule.userns = "allow";
+  else if (raw.userns !== undefined && raw.userns !== "refuse") {
+    problems.add(
+      keyPath(path, "userns"),
+      `${show(raw.userns)} is not allow or refuse (allow: also network namespaces made in other user namespaces)`,
+    );
+  }
   if (raw.addr !== undefined) {
     rule.addr = parseList(raw.addr, keyPath(path, "addr"), problems, "[0.0.0.0, 127.0.0.1]", (e, p) => {
       const ip = typeof e === "string" ? canonicalIp(e) : undefined;

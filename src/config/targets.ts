@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { parseDuration } from "./duration.js";
+import { MAX_MS, parseDuration } from "./duration.js";
 import { checkMapping, keyPath, type Problems, show } from "./problems.js";
 import type { HaproxyTargetConfig, TargetConfig } from "./types.js";
 
@@ -87,7 +87,10 @@ async function parseTarget(value: unknown, base: string, path: string, problems:
   if (raw.pidFile !== undefined)
     target.pidFile = parsePath(raw.pidFile, base, keyPath(path, "pidFile"), problems);
   if (raw.commandTimeout !== undefined) {
-    const ms = problems.take(keyPath(path, "commandTimeout"), parseDuration(raw.commandTimeout));
+    const ms = problems.take(
+      keyPath(path, "commandTimeout"),
+      parseDuration(raw.commandTimeout, MAX_MS.commandTimeout),
+    );
     if (ms === 0) problems.add(keyPath(path, "commandTimeout"), "must be more than 0");
     else if (ms !== undefined) target.commandTimeoutMs = ms;
   }

@@ -22,6 +22,11 @@ export interface ServiceRule {
   /** cgroup v2 path prefix, e.g. /system.slice/web.service. */
   cgroup?: string;
   netns: NetnsFilter;
+  /**
+   * "allow": a listener in a network namespace owned by a user namespace other than the initial one
+   * (rootless containers, `unshare -U -r -n` by any user) may be a backend. Absent: it is refused.
+   */
+  userns?: "allow";
   /** Listening addresses in canonical text form. */
   addr?: string[];
 }

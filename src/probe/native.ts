@@ -1,6 +1,6 @@
 /**
  * The raw surface of native/build/Release/lbwatch.node, typed here and used only by src/probe/
- * (listen-probe.ts and attach.ts). Nothing outside src/probe/ should import this file.
+ * (listen-probe.ts, attach.ts and netns.ts). Nothing outside src/probe/ should import this file.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -71,9 +71,17 @@ export interface NativeLayout {
   close: number;
 }
 
+/** A namespace file and the user namespace owning it, both as inodes (as /proc/PID/ns/* stat to). */
+export interface NativeNsOwner {
+  inode: number;
+  userns: number;
+}
+
 export interface NativeAddon {
   Probe: new (options: NativeOpenOptions) => NativeProbe;
   layout: NativeLayout;
+  /** Opens `path` (e.g. /proc/PID/ns/net), fstats it and asks ioctl(NS_GET_USERNS). Throws a NativeError. */
+  nsOwner(path: string): NativeNsOwner;
 }
 
 /** The package root: two levels above this file both as src/probe/*.ts (tsx) and dist/probe/*.js. */

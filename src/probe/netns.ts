@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { LbwatchError } from "../errors.js";
 import { formatIPv6 } from "./inet.js";
+import { loadAddon } from "./native.js";
 
 /**
  * Network namespaces are named by the inode of their nsfs file: /proc/PID/ns/net and the bind mounts
@@ -13,20 +14,53 @@ function procError(path: string, err: unknown, fix: string): LbwatchError {
 }
 
 /**
- * The host's network namespace: PID 1's. When PID 1 holds capabilities we lack (a supervisor in a
+ * A namespace of the host: PID 1's. When PID 1 holds capabilities we lack (a supervisor in a
  * sandbox), ptrace rules hide its ns links even from root; kthreadd (PID 2) is a kernel thread and
- * kernel threads always live in the initial namespace, so it answers the same question.
+ * kernel threads always live in the initial namespaces, so it answers the same question.
  */
-export function hostNetnsInode(): number {
+function initialNsInode(kind: "net" | "user"): number {
   let first: unknown;
-  for (const path of ["/proc/1/ns/net", "/proc/2/ns/net"]) {
+  for (const path of [`/proc/1/ns/${kind}`, `/proc/2/ns/${kind}`]) {
     try {
       return statSync(path).ino;
     } catch (err) {
       first ??= err;
     }
   }
-  throw procError("/proc/1/ns/net", first, "needs a mounted /proc of the host PID namespace, as root");
+  throw procError(`/proc/1/ns/${kind}`, first, "needs a mounted /proc of the host PID namespace, as root");
+}
+
+/** The host's network namespace. */
+export function hostNetnsInode(): number {
+  return initialNsInode("net");
+}
+
+/** The initial user namespace: the one root's processes are in, which owns the host's namespaces. */
+export function initialUsernsInode(): number {
+  return initialNsInode("user");
+}
+
+/**
+ * The user namespace owning the network namespace `pid` is in (ioctl NS_GET_USERNS, native/ns-owner.cc).
+ * The answer describes the namespace file the addon opened: when that is no longer `netns` (the
+ * process moved or exited and its pid was reused) it is an error, not an answer about another namespace.
+ */
+export function usernsOfNetns(pid: number, netns: number): number {
+  const path = `/proc/${pid}/ns/net`;
+  let owner: { inode: number; userns: number };
+  try {
+    owner = loadAddon().nsOwner(path);
+  } catch (err) {
+    if (err instanceof LbwatchError) throw err;
+    throw procError(path, err, "the process may have exited, or reading it needs root");
+  }
+  if (owner.inode !== netns)
+    throw procError(
+      path,
+      new Error(`now network namespace ${owner.inode}, not ${netns}`),
+      "the process moved",
+    );
+  return owner.userns;
 }
 
 /** The network namespace of a process. Throws E_PROC when the process is gone or hidden from us. */

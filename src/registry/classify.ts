@@ -7,6 +7,7 @@ import type { BackendAddresses } from "./backend-address.js";
 import { backendId } from "./backend-id.js";
 import type { CgroupPaths } from "./cgroup-path.js";
 import { matchService } from "./match-rules.js";
+import { OncePerSocket } from "./once-per-socket.js";
 
 /** Where a listener belongs: its service and the address the load balancer reaches it on. */
 export interface Placement {
@@ -27,6 +28,7 @@ export class Classifier {
   readonly #cgroups: CgroupPaths;
   readonly #log: Logger;
   readonly #needsCgroup: boolean;
+  readonly #reported = new OncePerSocket();
 
   constructor(
     rules: readonly ServiceRule[],
@@ -49,13 +51,16 @@ export class Classifier {
     const cgroupPath = this.#needsCgroup ? await this.#cgroups.of(listener) : undefined;
     const rule = matchService(listener, this.#rules, { hostNetns: this.#hostNetns, cgroupPath });
     if (!rule) return undefined;
-    const resolved = await this.#addresses.resolve(listener);
-    if ("unreachable" in resolved) {
-      const { sock, pid, comm, addr, port, netns } = listener;
-      this.#log.debug(
-        { service: rule.name, sock, pid, comm, addr, port, netns, reason: resolved.unreachable },
-        "listener left out",
-      );
+    const resolved = await this.#addresses.resolve(listener, rule);
+    if ("refused" in resolved) {
+      const { sock, pid, uid, comm, addr, port, netns } = listener;
+      // A refusal may be an attack in progress, and resyncs place every socket again: warn once each.
+      if (this.#reported.first(sock)) {
+        this.#log.warn(
+          { service: rule.name, sock, pid, uid, comm, netns, addr, port, reason: resolved.refused },
+          "listener refused as a backend",
+        );
+      }
       return undefined;
     }
     const { ip } = resolved;
@@ -65,8 +70,9 @@ export class Classifier {
     return placement;
   }
 
-  /** Drops cached netns addresses so the next placements read them again. */
+  /** Drops what is cached of network namespaces so the next placements read them again (resync). */
   forgetAddresses(): void {
     this.#addresses.clear();
+    this.#reported.nextGeneration();
   }
 }

@@ -7,6 +7,7 @@
 import { addressSortKey } from "../config/ip-address.js";
 import type { ServiceRule } from "../config/types.js";
 import type { Backend } from "../registry/backend.js";
+import { safeText } from "./safe-text.js";
 
 /** What a template sees of a backend: everything but the registry's own bookkeeping. */
 export interface BackendView {
@@ -32,9 +33,22 @@ export interface RenderContext {
   services: Record<string, ServiceView>;
 }
 
+/** Process-supplied text (comm) is made safe here, the one place it enters a template. */
 export function view(b: Backend): BackendView {
   const { id, address, port, endpoint, family, host, pid, comm, uid, netns, backlog } = b;
-  return { id, address, port, endpoint, family, host, pid, comm, uid, netns, backlog };
+  return {
+    id,
+    address,
+    port,
+    endpoint,
+    family,
+    host: safeText(host),
+    pid,
+    comm: safeText(comm),
+    uid,
+    netns,
+    backlog,
+  };
 }
 
 /** Orders backends within a service: family, then numeric address, then port. */

@@ -4,6 +4,7 @@
  * README "Templates" documents each one.
  */
 import Handlebars from "handlebars";
+import { REPLACEMENT, safeText } from "./safe-text.js";
 
 type Helper = (...args: unknown[]) => unknown;
 type CallSite = ConstructorParameters<typeof Handlebars.Exception>[1];
@@ -40,6 +41,35 @@ function len(value: unknown): number {
   return 0;
 }
 
+/**
+ * One HAProxy argument that reads back as `value`, whatever it holds. Single quotes are HAProxy's
+ * strong quoting: inside them no space, `#`, `\`, `"` or `$` (environment variable) means anything; a
+ * `'` closes the quote, is written `\'` outside it, and the quote reopens ('it'\''s'), since HAProxy
+ * joins adjacent quoted and unquoted parts into one argument. `%` is doubled because arguments
+ * HAProxy reads as log-format (set-header values, `hdr` of return, log-format) evaluate `%[...]`
+ * (`%[env(SECRET)]` is 14 bytes: a process name) and print `%%` as `%`; in a plain-string argument a
+ * `%` therefore shows doubled. Control and non-ASCII characters, which no config line can hold,
+ * become `_` (safe-text.ts), and so does an empty string: HAProxy reads an empty argument ('' or "")
+ * as a missing one, which shifts the arguments after it or fails the config.
+ */
+export function haproxyQuote(value: unknown): string {
+  const text = safeText(String(value)).replaceAll("%", "%%") || REPLACEMENT;
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * One nginx argument: double quotes, inside which `;`, `{`, `}`, `#`, `'` and spaces are literal, with
+ * `\` and `"` escaped by a backslash (nginx's tokenizer unescapes exactly those, and turns `\n`,
+ * `\t`, `\r` into control characters, which escaping the backslash also prevents). nginx has no
+ * escape for `$` in arguments that take variables (add_header, return, proxy_set_header...): `$x`
+ * would expand and a lone `$` fails the config test, so `$` becomes `_`, like control and non-ASCII
+ * characters (safe-text.ts).
+ */
+export function nginxQuote(value: unknown): string {
+  const text = safeText(String(value)).replaceAll("$", "_");
+  return `"${text.replace(/[\\"]/g, "\\$&")}"`;
+}
+
 export const helpers: Record<string, Helper> = {
   eq: withArity("eq", 2, 2, (a, b) => a === b),
   ne: withArity("ne", 2, 2, (a, b) => a !== b),
@@ -53,6 +83,8 @@ export const helpers: Record<string, Helper> = {
   lower: withArity("lower", 1, 1, (value) => String(value).toLowerCase()),
   len: withArity("len", 1, 1, len),
   json: withArity("json", 1, 1, (value) => JSON.stringify(value)),
+  haproxyQuote: withArity("haproxyQuote", 1, 1, haproxyQuote),
+  nginxQuote: withArity("nginxQuote", 1, 1, nginxQuote),
 };
 
 /**

@@ -8,6 +8,8 @@ import Handlebars from "handlebars";
 import { LbwatchError } from "../errors.js";
 import type { RenderContext } from "./context.js";
 import { helpers, strictBlockHelpers } from "./helpers.js";
+import { partialUse } from "./partials.js";
+import { useStrictPaths } from "./strict-paths.js";
 
 export interface CompiledTemplate {
   readonly file: string;
@@ -18,6 +20,7 @@ export interface CompiledTemplate {
 const env = Handlebars.create();
 env.registerHelper(helpers);
 env.registerHelper(strictBlockHelpers(env));
+useStrictPaths(env);
 const OPTIONS: CompileOptions = {
   noEscape: true,
   strict: true,
@@ -31,10 +34,19 @@ interface JisonLocation {
   first_column: number;
 }
 
-/** Where handlebars says an error is: 1-based line, 1-based column (handlebars counts columns from 0). */
-function locate(err: unknown): { line: number; column: number } | undefined {
+type PartialCalls = Map<string, hbs.AST.SourceLocation>;
+
+const MISSING_PARTIAL = /^The partial (.*) could not be found$/;
+
+/**
+ * Where handlebars says an error is: 1-based line, 1-based column (handlebars counts columns from 0).
+ * A partial it cannot find is reported without one: the first call of that name is the place.
+ */
+function locate(err: unknown, partials: PartialCalls): { line: number; column: number } | undefined {
   const e = err as { lineNumber?: number; column?: number; message?: string };
   if (typeof e.lineNumber === "number") return { line: e.lineNumber, column: (e.column ?? 0) + 1 };
+  const call = partials.get(MISSING_PARTIAL.exec(e.message ?? "")?.[1] ?? "");
+  if (call) return { line: call.start.line, column: call.start.column + 1 };
   // The jison parser drops the location it knows when it throws; its shared lexer still holds the
   // offending token's position (parsing is synchronous, so nothing has moved it since).
   const parser = (Handlebars as unknown as { Parser?: { lexer?: { yylloc?: JisonLocation } } }).Parser;
@@ -46,10 +58,6 @@ function locate(err: unknown): { line: number; column: number } | undefined {
 /** The message without handlebars' own position suffix, excerpt or object dump. */
 function cleanMessage(message: string): string {
   if (message.startsWith("Parse error")) return `parse error: ${message.split("\n").at(-1)}`;
-  // Helper arguments are looked up without strict checks; a path through a missing field then
-  // fails inside handlebars with a bare TypeError that names only the next field.
-  const through = /^Cannot read properties of (?:undefined|null) \(reading '(.*)'\)$/.exec(message);
-  if (through) return `a helper argument's path goes through a missing field before "${through[1]}"`;
   return message.replace(/ - \d+:\d+$/, "").replace(/^("[^"]*" not defined) in .*$/, "$1");
 }
 
@@ -58,9 +66,10 @@ function templateError(
   source: string,
   err: unknown,
   stage: "compile" | "render",
+  partials: PartialCalls = new Map(),
 ): LbwatchError {
   const message = cleanMessage(err instanceof Error ? err.message : String(err));
-  const at = locate(err);
+  const at = locate(err, partials);
   if (!at) return new LbwatchError("E_TEMPLATE", `${file}: ${stage} failed: ${message}`, { cause: err });
   const line = source.split("\n")[at.line - 1] ?? "";
   const caret = `${" ".repeat(Math.max(0, at.column - 1))}^`;
@@ -72,8 +81,19 @@ function templateError(
 /** Compiles template text; `file` names it in errors. */
 export function compileTemplateText(source: string, file: string): CompiledTemplate {
   let run: HandlebarsTemplateDelegate;
+  let partials: PartialCalls = new Map();
   try {
     const ast = env.parse(source);
+    const use = partialUse(ast);
+    partials = use.calls;
+    for (const [name, loc] of use.calls) {
+      if (!use.defined.has(name)) {
+        throw new Handlebars.Exception(
+          `no partial named "${name}": a template can call only the inline partials it defines ({{#*inline "${name}"}}…{{/inline}})`,
+          { loc } as ConstructorParameters<typeof Handlebars.Exception>[1],
+        );
+      }
+    }
     // precompile runs the whole compiler now (compile alone defers it to the first render).
     env.precompile(ast, OPTIONS);
     run = env.compile(ast, OPTIONS);
@@ -86,7 +106,7 @@ export function compileTemplateText(source: string, file: string): CompiledTempl
       try {
         return run(context);
       } catch (err) {
-        throw templateError(file, source, err, "render");
+        throw templateError(file, source, err, "render", partials);
       }
     },
   };

@@ -8,12 +8,12 @@
  * one at a time in arrival order, which keeps every socket's events in kernel order.
  */
 import type { Config } from "../config/types.js";
-import { LbwatchError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ListenEvent, Listener } from "../probe/event.js";
 import { ListenProbe, type LostInfo } from "../probe/listen-probe.js";
-import { type Listening, startListening } from "../probe/listener-table.js";
-import { hostNetnsInode, netnsAddresses } from "../probe/netns.js";
+import { type ListenEventSource, type Listening, startListening } from "../probe/listener-table.js";
+import { hostNetnsInode } from "../probe/netns.js";
+import { type NetnsInspector, systemInspector } from "../probe/netns-inspector.js";
 import { snapshot } from "../probe/snapshot.js";
 import { BackendAddresses } from "../registry/backend-address.js";
 import { CgroupPaths } from "../registry/cgroup-path.js";
@@ -34,24 +34,53 @@ const WRONG_IDS_LOGGED = 10;
 
 const describeListener = (l: Listener) => `${l.sock} ${l.addr}:${l.port} pid ${l.pid}`;
 
+/** What the local source needs from the OS, injectable so its logic is tested without eBPF or /proc. */
+export interface LocalSourceDeps {
+  openProbe(): ProbeLike;
+  snapshot(): Promise<Listener[]>;
+  hostNetns(): number;
+  inspector: NetnsInspector;
+  cgroupPath?: (pid: number) => Promise<string | undefined>;
+}
+
+/** The part of ListenProbe the local source uses. */
+export interface ProbeLike extends ListenEventSource {
+  readonly hook: string;
+  on(event: "lost", listener: (lost: LostInfo) => void): unknown;
+  on(event: "error", listener: (err: Error) => void): unknown;
+  on(event: "event", listener: (ev: ListenEvent) => void): unknown;
+  stats(): { events: number; drops: number };
+  close(): void;
+}
+
+const SYSTEM: LocalSourceDeps = {
+  openProbe: () => ListenProbe.open(),
+  snapshot,
+  hostNetns: hostNetnsInode,
+  inspector: systemInspector(),
+};
+
 export class LocalSource implements Source {
   readonly id = "local";
   readonly kind = "local";
   readonly #context: SourceContext;
   readonly #log: Logger;
   readonly #queue = new SerialQueue();
-  readonly #cgroups = new CgroupPaths();
+  readonly #deps: LocalSourceDeps;
+  readonly #cgroups: CgroupPaths;
   #config: Config;
   #classifier: Classifier | undefined;
-  #probe: ListenProbe | undefined;
+  #probe: ProbeLike | undefined;
   #listening: Listening | undefined;
   #sink: SourceSink | undefined;
   #state: SourceStatus["state"] = "starting";
   #detail: string | undefined;
   #lastContact: number | undefined;
 
-  constructor(context: SourceContext) {
+  constructor(context: SourceContext, deps: LocalSourceDeps = SYSTEM) {
     this.#context = context;
+    this.#deps = deps;
+    this.#cgroups = new CgroupPaths(deps.cgroupPath);
     this.#config = context.config;
     this.#log = context.log.child({ source: this.id });
   }
@@ -61,12 +90,12 @@ export class LocalSource implements Source {
     if (this.#context.once) {
       // --once reads /proc only: no probe, so no privilege beyond reading other processes' /proc.
       this.#classifier = this.#classifierFor(this.#config);
-      await this.#deliver(await snapshot(), { reason: "initial" });
+      await this.#deliver(await this.#deps.snapshot(), { reason: "initial" });
       this.#ok();
       return;
     }
     // The probe first: without root or CAP_BPF+CAP_PERFMON this is the error the operator must see.
-    const probe = ListenProbe.open();
+    const probe = this.#deps.openProbe();
     this.#probe = probe;
     this.#classifier = this.#classifierFor(this.#config);
     probe.on("lost", (lost) => {
@@ -77,7 +106,9 @@ export class LocalSource implements Source {
       this.#degraded(err.message);
       this.#log.error({ err }, "probe error");
     });
-    const listening = await startListening(probe, (ev) => this.#onEvent(ev));
+    const listening = await startListening(probe, (ev) => this.#onEvent(ev), {
+      snapshot: this.#deps.snapshot,
+    });
     this.#listening = listening;
     // Placed on the queue before any live event (those arrive on later ticks), so the sink sees the
     // snapshot first and then every event in order.
@@ -188,13 +219,8 @@ export class LocalSource implements Source {
   }
 
   #classifierFor(config: Config): Classifier {
-    let hostNetns: number;
-    try {
-      hostNetns = hostNetnsInode();
-    } catch (err) {
-      throw new LbwatchError("E_PROC", (err as Error).message, { cause: err });
-    }
-    const addresses = new BackendAddresses({ ...config, hostNetns, netnsAddresses });
+    const hostNetns = this.#deps.hostNetns();
+    const addresses = new BackendAddresses({ ...config, hostNetns, inspector: this.#deps.inspector });
     return new Classifier(config.services, hostNetns, addresses, this.#cgroups, this.#log);
   }
 

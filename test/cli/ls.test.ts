@@ -56,6 +56,18 @@ describe("lbwatch ls", () => {
     });
   });
 
+  it("without root, says on stderr how many sockets' owners it could not see", async () => {
+    const r = await runCli(["ls", "--json"], { asUser: 65534 });
+    const rows = JSON.parse(r.stdout) as { pid: number; sock: number }[];
+    const hidden = rows.filter((l) => l.pid === 0).length;
+    // The test's own root listener is one of them.
+    expect(rows.find((l) => l.sock === host.sock)?.pid).toBe(0);
+    expect([r.exitCode, r.stderr]).toEqual([
+      0,
+      `lbwatch: the owning process of ${hidden} socket(s) could not be seen: pid - (run as root to see every process)`,
+    ]);
+  });
+
   it("filters by namespace path and port, and prints a table", async () => {
     const r = await runCli(["ls", "--netns", ns.path, "--port", "8000-9000"]);
     expect({ exitCode: r.exitCode, stderr: r.stderr }).toEqual({ exitCode: 0, stderr: "" });

@@ -3,7 +3,7 @@ import { execa } from "execa";
 import { afterEach, expect, it } from "vitest";
 import { describeEbpf } from "../helpers/ebpf.js";
 import { type ListenerProcess, startListenerProcess } from "../helpers/listener-process.js";
-import { createTestNetns, type TestNetns } from "../helpers/netns.js";
+import { createRoutedNetns, type TestNetns } from "../helpers/netns.js";
 import {
   createWorkspace,
   type LbwatchRun,
@@ -179,15 +179,21 @@ describeEbpf("lbwatch run (real probe, child process)", () => {
     expect(run.logs().filter((l) => l.msg === "target not applied: retrying with backoff")).toHaveLength(1);
   });
 
-  it("lists a listener in a test-made netns on that netns's veth address and leaves out a loopback-only one", async () => {
-    const octet = 20 + (process.pid % 200);
-    const netns = await createTestNetns("run", [`10.${octet}.0.1/24`]);
+  it("lists a listener in a netns with a veth to the host on its veth address and refuses a loopback-only one", async () => {
+    const subnet = 240 + (process.pid % 15);
+    const netns = await createRoutedNetns("run", subnet);
     cleanups.push(() => netns.destroy());
-    const { base, ws } = await setup(6);
+    const { base, ws, run } = await setup(6);
     await listen("127.0.0.1", base + 1, netns);
     await listen("0.0.0.0", base + 2, netns);
     expect(await until(destHas(ws, `:${base + 2}`))).toBe(true);
-    expect(await ws.readDest()).toBe(`server b10_${octet}_0_1_${base + 2} 10.${octet}.0.1:${base + 2}\n`);
+    expect(await ws.readDest()).toBe(
+      `server b10_213_${subnet}_2_${base + 2} 10.213.${subnet}.2:${base + 2}\n`,
+    );
+    expect(await run.waitForLog((l) => l.msg === "listener refused as a backend")).toMatchObject({
+      port: base + 1,
+      reason: "127.0.0.1 is the loopback of another network namespace",
+    });
   });
 
   it("reloads the config when the file is edited or on SIGHUP, keeping the running one when the edit is invalid", async () => {

@@ -53,7 +53,7 @@ describe("loadConfig", () => {
           netns: { kind: "host" },
           addr: ["0.0.0.0", "::ffff:127.0.0.1"],
         },
-        { name: "api", ports: [{ from: 7000, to: 7000 }], netns: { kind: "any" } },
+        { name: "api", ports: [{ from: 7000, to: 7000 }], netns: { kind: "any" }, userns: "allow" },
       ],
       targets: [
         {
@@ -97,10 +97,14 @@ services:
     uid: [1000, nosuchuser-lbwatch]
     comm: python3
     netns: /run/netns/absent-lbwatch-${process.pid}
+    userns: yes
     addr: [0.0.0.0, 300.1.1.1]
     prots: [1]
   "bad name":
     ports: [80]
+  glob:
+    ports: [81]
+    comm: ["ok*", "["]
 targets:
   - template: missing.hbs
     dest: /nonexistent-lbwatch/haproxy.cfg
@@ -127,8 +131,10 @@ targets:
         'services.web.uid[1]: no user named "nosuchuser-lbwatch" in /etc/passwd',
         'services.web.comm: must be a non-empty list such as [python3, "node*"]',
         `services.web.netns: /run/netns/absent-lbwatch-${process.pid} does not exist (create it with "ip netns add", or use any, host, a path such as /run/netns/blue, or a namespace inode number)`,
+        'services.web.userns: "yes" is not allow or refuse (allow: also network namespaces made in other user namespaces)',
         'services.web.addr[1]: "300.1.1.1" is not an IP address',
         "services.bad name: service names may hold only letters, digits, '_', '.' and '-' (used as backend names)",
+        'services.glob.comm[1]: "[" is not a valid glob: the [ at character 1 is never closed (write \\[ to match a [)',
         `targets[0].template: ${join(dir, "missing.hbs")} does not exist`,
         "targets[0].dest: directory /nonexistent-lbwatch does not exist",
         'targets[0].check: must be an argv list such as [haproxy, -c, -f, "{staged}"], not a string: lbwatch never runs a shell',

@@ -46,7 +46,13 @@ describeEbpf("lbwatch with a real HAProxy: backends in another network namespace
     await lb.ip("addr", "add", `${subnet}.1/24`, "dev", "v1");
     await be.ip("link", "set", "v0", "up");
     await lb.ip("link", "set", "v1", "up");
-    h = await startHaproxyHarness(3, { wrap: (argv) => ["ip", "netns", "exec", lb.name, ...argv] });
+    // The host has no route to the backend's namespace (HAProxy's has): only naming it makes it a backend.
+    h = await startHaproxyHarness(3, {
+      wrap: (argv) => ["ip", "netns", "exec", lb.name, ...argv],
+      services: (base) => ({
+        web: [`ports: [${base}-${base + 99}]`, "uid: [0]", 'comm: ["node*"]', `netns: ${be.path}`],
+      }),
+    });
   });
   afterAll(async () => {
     await h?.stop();

@@ -38,15 +38,25 @@ function workspace(dir: string, dest: string, template: string): Workspace {
   };
 }
 
-async function writeConfig(ws: Workspace, base: number, target: string[]): Promise<void> {
+/** Service name → its rule's YAML lines (without indentation). */
+export type ServiceLines = Record<string, string[]>;
+
+/** The harness's default: service web on the block's 100 ports, for root's node or python3 processes. */
+const webService = (base: number): ServiceLines => ({
+  web: [`ports: [${base}-${base + 99}]`, "uid: [0]", 'comm: ["node*", "python3"]'],
+});
+
+async function writeConfig(
+  ws: Workspace,
+  services: ServiceLines,
+  target: string[],
+  resync = "0",
+): Promise<void> {
   const lines = [
     "wait: { min: 5ms, max: 100ms }",
-    "resync: 0",
+    `resync: ${resync}`,
     "services:",
-    "  web:",
-    `    ports: [${base}-${base + 99}]`,
-    "    uid: [0]",
-    '    comm: ["node*", "python3"]',
+    ...Object.entries(services).flatMap(([name, rule]) => [`  ${name}:`, ...rule.map((l) => `    ${l}`)]),
     "targets:",
     ...target.map((l) => `  ${l}`),
     "",
@@ -74,27 +84,38 @@ async function start(ws: Workspace, base: number, cleanup: () => Promise<void>):
 }
 
 /**
- * HAProxy started on the render of an empty service web, then lbwatch. `edit` may change the template
- * text first (the copy lives in the workspace, so a test can also edit it while lbwatch runs).
+ * HAProxy started on the render of its services without backends, then lbwatch. `edit` may change
+ * the template text first (the copy lives in the workspace, so a test can also edit it while lbwatch
+ * runs); `services` replaces the default service web (given the port block's first port); `resync`
+ * sets that key (default 0: off).
  */
 export async function startHaproxyHarness(
   slot: number,
-  options: { edit?: (template: string) => string; wrap?: (argv: string[]) => string[] } = {},
+  options: {
+    edit?: (template: string) => string;
+    wrap?: (argv: string[]) => string[];
+    services?: (base: number) => ServiceLines;
+    resync?: string;
+  } = {},
 ): Promise<Harness & { haproxy: RunningHaproxy }> {
   const base = portBlock(slot);
+  const services = (options.services ?? webService)(base);
   const source = await readFile(join(TEMPLATES, "haproxy.cfg.hbs"), "utf8");
-  const haproxy = await startHaproxy(
-    compileTemplateText(source, "haproxy.cfg.hbs").render(renderContext({ web: [] })),
-    options,
-  );
+  const empty = renderContext(Object.fromEntries(Object.keys(services).map((name) => [name, []])));
+  const haproxy = await startHaproxy(compileTemplateText(source, "haproxy.cfg.hbs").render(empty), options);
   const ws = workspace(haproxy.dir, haproxy.cfg, join(haproxy.dir, "haproxy.cfg.hbs"));
   await writeFile(ws.template, options.edit ? options.edit(source) : source);
-  await writeConfig(ws, base, [
-    "- template: haproxy.cfg.hbs",
-    "  dest: haproxy.cfg",
-    `  check: ${argv(["haproxy", "-c", "-f", "{staged}"])}`,
-    `  haproxy: { runtimeSocket: ${haproxy.statsSocket}, masterSocket: ${haproxy.masterSocket} }`,
-  ]);
+  await writeConfig(
+    ws,
+    services,
+    [
+      "- template: haproxy.cfg.hbs",
+      "  dest: haproxy.cfg",
+      `  check: ${argv(["haproxy", "-c", "-f", "{staged}"])}`,
+      `  haproxy: { runtimeSocket: ${haproxy.statsSocket}, masterSocket: ${haproxy.masterSocket} }`,
+    ],
+    options.resync,
+  );
   const harness = await start(ws, base, () => haproxy.stop());
   return { ...harness, haproxy };
 }
@@ -119,7 +140,7 @@ export async function startNginxHarness(
     reject: false,
     stdin: "ignore",
   });
-  await writeConfig(ws, base, [
+  await writeConfig(ws, webService(base), [
     "- template: nginx.conf.hbs",
     "  dest: nginx.conf",
     `  check: ${argv(["nginx", "-t", "-q", "-c", "{staged}", "-g", pid])}`,

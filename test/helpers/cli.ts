@@ -36,9 +36,12 @@ export async function ensureBuilt(): Promise<void> {
   await execa("npx", ["tsc", "-p", "tsconfig.json"], { cwd: root, reject: false });
 }
 
-/** Runs bin/lbwatch to completion (bounded by `timeout`, default 20 s). */
-export function runCli(args: string[]) {
-  return execa(BIN, args, { reject: false, timeout: 20_000 });
+/** Runs bin/lbwatch to completion (bounded to 20 s), as root or, with `asUser`, as that uid (setpriv). */
+export function runCli(args: string[], options: { asUser?: number } = {}) {
+  const { asUser } = options;
+  if (asUser === undefined) return execa(BIN, args, { reject: false, timeout: 20_000 });
+  const setpriv = [`--reuid=${asUser}`, `--regid=${asUser}`, "--clear-groups", "--", BIN];
+  return execa("setpriv", [...setpriv, ...args], { reject: false, timeout: 20_000 });
 }
 
 /** Starts a long-running bin/lbwatch (e.g. `events`); the caller stops it. */

@@ -1,8 +1,46 @@
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
+import { execa, type ResultPromise } from "execa";
 import type { TestNetns } from "./netns.js";
 
 const script = fileURLToPath(new URL("../fixtures/listen.py", import.meta.url));
+
+/** A child that prints a line "ready ..." once set up, and exits when its stdin closes. */
+export interface ReadyProcess {
+  pid: number;
+  /** The words after "ready". */
+  ready: string[];
+  /** Closes stdin (SIGKILL after 5 s) and waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Waits (at most 10 s) for `child`'s ready line; `what` names it in errors. */
+export async function waitReady(child: ResultPromise, what: string): Promise<ReadyProcess> {
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${what} did not start: ${out}`));
+    }, 10_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes("\n")) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+    child.then((r) => reject(new Error(`${what} exited before it was ready: ${r.stderr}`)), reject);
+  });
+  return {
+    pid: child.pid ?? 0,
+    ready: line.trim().split(" ").slice(1),
+    async stop() {
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await child.catch(() => undefined);
+      clearTimeout(timer);
+    },
+  };
+}
 
 /** A separate process holding one listening socket (test/fixtures/listen.py). */
 export interface ListenerProcess {
@@ -35,29 +73,7 @@ export async function startListenerProcess(opts: {
   const child = opts.netns
     ? opts.netns.spawn(argv)
     : execa(argv[0] as string, argv.slice(1), { reject: false });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`listen.py did not start: ${out}`)), 10_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes("\n")) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    });
-    child.then((r) => reject(new Error(`listen.py exited before listening: ${r.stderr}`)), reject);
-  });
-  const [, port, sock, childPid] = line.trim().split(" ").map(Number);
-  return {
-    pid: child.pid ?? 0,
-    port: port ?? 0,
-    sock: sock ?? 0,
-    childPid: childPid ?? 0,
-    async stop() {
-      child.stdin?.end();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await child;
-      clearTimeout(timer);
-    },
-  };
+  const started = await waitReady(child, "listen.py");
+  const [port, sock, childPid] = started.ready.map(Number);
+  return { pid: started.pid, port: port ?? 0, sock: sock ?? 0, childPid: childPid ?? 0, stop: started.stop };
 }

@@ -1,3 +1,4 @@
+import { readlink } from "node:fs/promises";
 import { execa, type ResultPromise } from "execa";
 
 /** A network namespace made by a test (`ip netns add`), with processes run inside it. */
@@ -53,4 +54,64 @@ export async function createTestNetns(tag: string, addresses: string[] = []): Pr
     throw err;
   }
   return ns;
+}
+
+export interface RoutedNetns extends TestNetns {
+  /** The namespace's address on its veth, which the host routes into it. */
+  address: string;
+  /** The host's address on the same subnet (on the veth, or on the bridge). */
+  hostAddress: string;
+  /** Where the host's route into the namespace leaves: the veth's host end, or the bridge. */
+  hostDevice: string;
+}
+
+/**
+ * A namespace wired like a container: a veth whose inner end (eth0) holds 10.213.SUBNET.2/24 and
+ * whose host end holds 10.213.SUBNET.1/24, or, with `bridge`, is a port of a new bridge holding it
+ * (as docker0 is). The host then routes the subnet into the namespace. `subnet` (0-255) must differ
+ * between namespaces alive at once. destroy() also removes the veth and the bridge.
+ */
+export async function createRoutedNetns(
+  tag: string,
+  subnet: number,
+  options: { bridge?: boolean } = {},
+): Promise<RoutedNetns> {
+  const ns = await createTestNetns(tag);
+  const suffix = `${process.pid % 100_000}${subnet % 10}`;
+  const veth = `lbwv${suffix}`;
+  const bridge = `lbwb${suffix}`;
+  const address = `10.213.${subnet}.2`;
+  const hostAddress = `10.213.${subnet}.1`;
+  const host = (...args: string[]) => execa("ip", args);
+  const destroy = async () => {
+    await ns.destroy();
+    await execa("ip", ["link", "del", veth], { reject: false });
+    if (options.bridge) await execa("ip", ["link", "del", bridge], { reject: false });
+  };
+  try {
+    await host("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns.name);
+    if (options.bridge) {
+      await host("link", "add", bridge, "type", "bridge");
+      await host("link", "set", veth, "master", bridge);
+      await host("addr", "add", `${hostAddress}/24`, "dev", bridge);
+      await host("link", "set", bridge, "up");
+    } else {
+      await host("addr", "add", `${hostAddress}/24`, "dev", veth);
+    }
+    await host("link", "set", veth, "up");
+    await ns.ip("addr", "add", `${address}/24`, "dev", "eth0");
+    await ns.ip("link", "set", "eth0", "up");
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+  return { ...ns, address, hostAddress, hostDevice: options.bridge ? bridge : veth, destroy };
+}
+
+/** Waits (at most 1 s) until `pid` is in another network namespace than ours: `ip netns exec` and `unshare` switch after the spawn. */
+export async function untilInOtherNetns(pid: number): Promise<void> {
+  const ours = await readlink("/proc/self/ns/net");
+  for (let i = 0; i < 100 && (await readlink(`/proc/${pid}/ns/net`).catch(() => ours)) === ours; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -1,4 +1,4 @@
-import { readFile, readlink } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   hostNetnsInode,
@@ -8,7 +8,7 @@ import {
   parseFibTrieLocal,
   parseIfInet6,
 } from "../../src/probe/netns.js";
-import { createTestNetns, type TestNetns } from "../helpers/netns.js";
+import { createTestNetns, type TestNetns, untilInOtherNetns } from "../helpers/netns.js";
 
 const fixture = (name: string) => readFile(new URL(`../fixtures/${name}`, import.meta.url), "latin1");
 
@@ -32,11 +32,7 @@ describe("netns of the test's own namespace", () => {
     ns = await createTestNetns("s", [`10.${octet}.3.1/24`, `fd00:${octet.toString(16)}::1/64`]);
     const child = ns.spawn(["sleep", "30"]);
     pid = child.pid ?? 0;
-    // ip netns exec has switched namespace once the child's ns link differs from ours.
-    const ours = await readlink("/proc/self/ns/net");
-    for (let i = 0; i < 100 && (await readlink(`/proc/${pid}/ns/net`).catch(() => ours)) === ours; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await untilInOtherNetns(pid);
   });
   afterAll(async () => {
     await ns?.destroy();

@@ -2,6 +2,7 @@
 import { pino } from "pino";
 import type { Config, ServiceRule } from "../../src/config/types.js";
 import type { ListenEvent, Listener } from "../../src/probe/event.js";
+import type { NetnsInspector } from "../../src/probe/netns-inspector.js";
 import type { Backend } from "../../src/registry/backend.js";
 
 export const HOST_NETNS = 4026531840;
@@ -72,4 +73,61 @@ export function backendAt(service: string, family: 4 | 6, address: string, port:
     claim: String(port),
     since: 0,
   };
+}
+
+/** A network namespace as a fake inspector describes it. */
+export interface FakeNetns {
+  /** Owned by a user namespace other than the initial one (made by `unshare -U`). */
+  foreignUserns?: boolean;
+  v4?: string[];
+  v6?: string[];
+  /** Addresses the host routes into this namespace through its veth; the rest leave through eth0. */
+  routed?: string[];
+}
+
+/**
+ * An inspector over made-up namespaces, recording each question it is asked. Namespace i (in
+ * `namespaces` order) has a veth eth0 (index 2 inside) whose host peer has index 100 + i.
+ */
+export function fakeInspector(namespaces: Record<number, FakeNetns | Error>) {
+  const calls: string[] = [];
+  const entries = Object.entries(namespaces).map(([netns, ns], i) => ({
+    netns: Number(netns),
+    ns,
+    hostIndex: 100 + i,
+  }));
+  const find = (netns: number) => {
+    const ns = entries.find((e) => e.netns === netns)?.ns ?? {};
+    if (ns instanceof Error) throw ns;
+    return ns;
+  };
+  const inspector: NetnsInspector = {
+    async ownedByInitialUserns(pid, netns) {
+      calls.push(`userns ${netns} via ${pid}`);
+      return !find(netns).foreignUserns;
+    },
+    async facts(pid, netns) {
+      calls.push(`facts ${netns} via ${pid}`);
+      const ns = find(netns);
+      const hostIndex = entries.find((e) => e.netns === netns)?.hostIndex ?? 0;
+      return {
+        addresses: { v4: ns.v4 ?? [], v6: ns.v6 ?? [] },
+        links: [
+          { ifindex: 1, name: "lo" },
+          { ifindex: 2, name: "eth0", kind: "veth", peerIndex: hostIndex, peerNetnsid: 0 },
+        ],
+      };
+    },
+    async hostPath(ip) {
+      calls.push(`route ${ip.address}`);
+      const into = entries.find((e) => !(e.ns instanceof Error) && e.ns.routed?.includes(ip.address));
+      if (!into) return { dev: "eth0", ports: [{ ifindex: 2, name: "eth0" }] };
+      const name = `veth${into.hostIndex}`;
+      return {
+        dev: name,
+        ports: [{ ifindex: into.hostIndex, name, kind: "veth", peerIndex: 2, peerNetnsid: 1 }],
+      };
+    },
+  };
+  return { inspector, calls };
 }

@@ -1,5 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haproxyQuote, nginxQuote } from "../../src/render/helpers.js";
 import { compileTemplateText } from "../../src/render/template.js";
+import { freePort, minimalConfig, startHaproxy } from "../helpers/haproxy.js";
 
 const context = {
   services: {
@@ -66,4 +73,112 @@ describe("template helpers", () => {
       "/t.hbs:2:3: eq takes 2 argument(s), got 1\n  {{eq services.web.name}}\n  ^",
     );
   });
+});
+
+/** Strings that mean something to a config parser: quotes, escapes, variables, comments, blocks, control. */
+const HOSTILE = [
+  `a"b\\c$HOME#d;e{f}g h'i`,
+  "%[env(HOME)] 50% %%",
+  "'\\''",
+  "x\ny\r\nz\t;",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: nginx's own ${variable} syntax, on purpose
+  "$host ${x} \\$y",
+  "\\n\\t\\",
+  "é😀\u0000\u001b[31m",
+];
+
+/** The `x-value` header of GET / on 127.0.0.1:port. */
+function header(port: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: "/", agent: false, timeout: 3000 }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.headers["x-value"] as string | undefined));
+    });
+    req.on("timeout", () => req.destroy(new Error("GET timed out")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("haproxyQuote", () => {
+  it.each([
+    ["plain", "'plain'"],
+    ["it's", "'it'\\''s'"],
+    ["100%", "'100%%'"],
+    ["a\nb", "'a_b'"],
+    // HAProxy takes an empty argument for a missing one.
+    ["", "'_'"],
+  ])("quotes %j as %s", (text, quoted) => {
+    expect(haproxyQuote(text)).toBe(quoted);
+  });
+
+  it.each(HOSTILE)(
+    "gives HAProxy one argument that reads back as %j, control characters as _",
+    async (text) => {
+      // An `hdr` of `http-request return` is a log-format argument: it is parsed twice, as config and as format.
+      const haproxy = await startHaproxy(
+        minimalConfig(`http-request return status 200 hdr x-value ${haproxyQuote(text)}`),
+      );
+      try {
+        const check = await execa("haproxy", ["-c", "-f", haproxy.cfg], { env: haproxy.env, reject: false });
+        expect([check.exitCode, await header(haproxy.port)]).toEqual([
+          0,
+          text.replace(/[^\x20-\x7e]/gu, "_"),
+        ]);
+      } finally {
+        await haproxy.stop();
+      }
+    },
+  );
+});
+
+describe("nginxQuote", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "lbwatch-nginx-quote-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ["plain", '"plain"'],
+    ['say "hi"', '"say \\"hi\\""'],
+    ["a\\nb", '"a\\\\nb"'],
+    ["$host", '"_host"'],
+    ["", '""'],
+  ])("quotes %j as %s", (text, quoted) => {
+    expect(nginxQuote(text)).toBe(quoted);
+  });
+
+  it.each(HOSTILE)(
+    "gives nginx one argument that reads back as %j, $ and control characters as _",
+    async (text) => {
+      const port = await freePort();
+      const conf = join(dir, "nginx.conf");
+      const pid = join(dir, "nginx.pid");
+      await writeFile(
+        conf,
+        `pid ${pid};\nerror_log stderr;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port};\n` +
+          `    location / {\n      add_header X-Value ${nginxQuote(text)} always;\n      return 200;\n    }\n  }\n}\n`,
+      );
+      const test = await execa("nginx", ["-t", "-q", "-c", conf, "-p", dir], { reject: false });
+      expect([test.exitCode, test.stderr]).toEqual([0, ""]);
+      const nginx = execa("nginx", ["-c", conf, "-p", dir, "-g", "daemon off;"], {
+        reject: false,
+        stdin: "ignore",
+      });
+      try {
+        let value: string | undefined;
+        for (let i = 0; i < 100 && value === undefined; i++) {
+          value = await header(port).catch(() => undefined);
+          if (value === undefined) await new Promise((r) => setTimeout(r, 20));
+        }
+        expect(value).toBe(text.replace(/[^\x20-\x7e]/gu, "_").replaceAll("$", "_"));
+      } finally {
+        nginx.kill("SIGTERM");
+        await nginx;
+      }
+    },
+  );
 });

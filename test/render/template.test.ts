@@ -86,7 +86,7 @@ describe("compileTemplate", () => {
     expect(err.message).toBe('/t.hbs:2:14: "weight" not defined\n  {{name}} {{weight}}\n             ^');
   });
 
-  it("refuses #each over a misspelt path, while #if may test for presence", () => {
+  it("refuses #each over a misspelt path, also through a helper argument, while #if may test for presence", () => {
     const context = buildContext(rules, []);
     const render = (text: string) => () => compileTemplateText(text, "/t.hbs").render(context);
     expect([
@@ -95,9 +95,40 @@ describe("compileTemplate", () => {
       render("{{#if services.db}}db{{else}}no db{{/if}}")(),
     ]).toEqual([
       "/t.hbs:1:1: #each of a missing field\n{{#each services.wbe}}x{{/each}}\n^",
-      `/t.hbs: render failed: a helper argument's path goes through a missing field before "backends"`,
+      '/t.hbs:1:9: "wbe" not defined\n{{#each services.wbe.backends}}x{{/each}}\n        ^',
       "no db",
     ]);
+  });
+
+  it("locates a missing field in the middle of a path, in a mustache and in #if", () => {
+    const context = buildContext(rules, []);
+    const render = (text: string) => () => compileTemplateText(text, "/t.hbs").render(context);
+    expect([
+      templateError(render("x\n {{services.wbe.name}}")).message,
+      templateError(render("{{#if services.db.backends}}x{{/if}}")).message,
+    ]).toEqual([
+      '/t.hbs:2:4: "wbe" not defined\n {{services.wbe.name}}\n   ^',
+      '/t.hbs:1:7: "db" not defined\n{{#if services.db.backends}}x{{/if}}\n      ^',
+    ]);
+  });
+
+  it("refuses a call of a partial the template does not define when compiling", () => {
+    const err = templateError(() => compileTemplateText("a\n  {{> nosuch}}\n", "/t.hbs"));
+    expect(err.message).toBe(
+      '/t.hbs:2:3: no partial named "nosuch": a template can call only the inline partials it defines ' +
+        '({{#*inline "nosuch"}}…{{/inline}})\n  {{> nosuch}}\n  ^',
+    );
+  });
+
+  it("locates a partial called outside the block that defines it when rendering", () => {
+    const text = '{{#each services}}{{#*inline "row"}}r{{/inline}}{{/each}}\n{{> row}}';
+    const err = templateError(() => compileTemplateText(text, "/t.hbs").render(buildContext(rules, [])));
+    expect(err.message).toBe("/t.hbs:2:1: The partial row could not be found\n{{> row}}\n^");
+  });
+
+  it("renders inline partials the template defines", () => {
+    const text = '{{#*inline "row"}}[{{name}}]{{/inline}}{{#each services}}{{> row}}{{/each}}';
+    expect(compileTemplateText(text, "/t.hbs").render(buildContext(rules, []))).toBe("[api][web]");
   });
 
   it("reports a template file that cannot be read", async () => {

@@ -21,8 +21,10 @@ export type ServerChanges =
   | { hitless: true; added: ServerLine[]; removed: ServerLine[] }
   | { hitless: false; reason: string };
 
-interface ParsedConfig {
+export interface ParsedConfig {
   servers: Map<string, ServerLine>;
+  /** The backend and listen sections: the proxies whose servers lbwatch manages. */
+  proxies: Set<string>;
   /** Every meaningful line that is not a backend's server line, with its 1-based number. */
   rest: { text: string; line: number }[];
   /** Proxies whose servers take settings from a `default-server` line ("*" once a defaults section has one). */
@@ -57,7 +59,7 @@ function meaningful(raw: string): string {
 }
 
 export function parseConfig(text: string): ParsedConfig {
-  const parsed: ParsedConfig = { servers: new Map(), rest: [], defaultServer: new Set() };
+  const parsed: ParsedConfig = { servers: new Map(), proxies: new Set(), rest: [], defaultServer: new Set() };
   let section = "";
   let proxy = "";
   text.split("\n").forEach((raw, index) => {
@@ -68,6 +70,7 @@ export function parseConfig(text: string): ParsedConfig {
     if (SECTIONS.has(keyword)) {
       section = keyword;
       proxy = args[0] ?? "";
+      if (PROXIES_WITH_SERVERS.has(keyword)) parsed.proxies.add(proxy);
     } else if (keyword === "default-server") {
       parsed.defaultServer.add(section === "defaults" ? "*" : proxy);
     } else if (keyword === "server" && PROXIES_WITH_SERVERS.has(section) && !/["'\\]/.test(content)) {
@@ -93,7 +96,7 @@ function firstDifference(previous: ParsedConfig["rest"], next: ParsedConfig["res
 }
 
 /** Why a server line cannot be created with `add server`, or undefined when it can. */
-function notAddable(server: ServerLine, defaultServer: Set<string>): string | undefined {
+export function notAddable(server: ServerLine, defaultServer: Set<string>): string | undefined {
   const where = `line ${server.line}: server ${server.proxy}/${server.name}`;
   if (!SAFE_NAME.test(server.proxy) || !SAFE_NAME.test(server.name) || !SAFE_ADDRESS.test(server.address)) {
     return `${where} has characters lbwatch does not send to the Runtime API`;
