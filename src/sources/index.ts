@@ -1,0 +1,33 @@
+/**
+ * Sources by kind: `sources:` in the config names kinds (src/config/sources.ts), and this table makes
+ * each one. The controller and the agent build their sources here and never name a kind themselves.
+ */
+import type { EtcdSourceConfig, LocalSourceConfig, SourceConfig } from "../config/types.js";
+import { LbwatchError } from "../errors.js";
+import { createEtcdSource } from "./etcd-source.js";
+import type { Source, SourceContext } from "./source.js";
+
+export type SourceFactory<C extends SourceConfig> = (ctx: SourceContext, cfg: C) => Source;
+
+export const SOURCE_FACTORIES: {
+  local: SourceFactory<LocalSourceConfig>;
+  etcd: SourceFactory<EtcdSourceConfig>;
+} = {
+  // TODO(lead): `local: (ctx) => createLocalSource(ctx)` from ./local-source.js once it is on this branch.
+  local: () => {
+    throw new LbwatchError(
+      "E_CONFIG",
+      "sources: the local source is not wired in yet (src/sources/index.ts)",
+    );
+  },
+  etcd: (ctx, cfg) => createEtcdSource(ctx, cfg),
+};
+
+export function createSource(ctx: SourceContext, cfg: SourceConfig): Source {
+  return cfg.kind === "local" ? SOURCE_FACTORIES.local(ctx, cfg) : SOURCE_FACTORIES.etcd(ctx, cfg);
+}
+
+/** Every source the config names, in its order. */
+export function createSources(ctx: SourceContext): Source[] {
+  return ctx.config.sources.map((cfg) => createSource(ctx, cfg));
+}
