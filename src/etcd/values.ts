@@ -51,8 +51,8 @@ const HOST_FIELDS = ["version", "bootId", "startTime", "addresses"] as const;
 
 const isUint = (v: unknown, max: number): v is number =>
   Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max;
-const isText = (v: unknown, max: number): v is string =>
-  typeof v === "string" && v.length > 0 && v.length <= max;
+const isText = (v: unknown, max: number, min = 1): v is string =>
+  typeof v === "string" && v.length >= min && v.length <= max;
 
 /** Why `text` is not a canonical, routable unicast address (of `family`, when given), or undefined. */
 export function addressProblem(text: unknown, family?: 4 | 6): string | undefined {
@@ -88,7 +88,8 @@ export function decodeBackendValue(bytes: Buffer): Parsed<BackendValue> {
     if (!isUint(v[field], 2 ** 32 - 1)) return { error: `${field} must be an integer 0-4294967295` };
   }
   if (!isUint(v.netns, Number.MAX_SAFE_INTEGER)) return { error: "netns must be an inode number" };
-  if (!isText(v.comm, 64)) return { error: "comm must be a string of 1-64 characters" };
+  // A process may set an empty name (prctl): that is still its backend.
+  if (!isText(v.comm, 64, 0)) return { error: "comm must be a string of at most 64 characters" };
   if (v.cgroup !== undefined && !(isText(v.cgroup, 4096) && v.cgroup.startsWith("/"))) {
     return { error: "cgroup must be a path starting with /" };
   }
