@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Etcd3 } from "etcd3";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Config, EtcdSourceConfig } from "../../src/config/types.js";
 import { createEtcdSource, type EtcdSourceTuning } from "../../src/sources/etcd-source.js";
 import type { BackendClaim, Source } from "../../src/sources/source.js";
-import { type EtcdCluster, startEtcd, startEtcdCluster } from "../helpers/etcd.js";
+import { etcdPerSuite } from "../helpers/etcd.js";
 import { backendValue, claimOf, keyOf, layout, PREFIX, putBackend, putHost } from "../helpers/etcd-keys.js";
 import { RecordingSink } from "../helpers/recording-sink.js";
 import { config as registryConfig } from "../registry/fakes.js";
@@ -67,33 +67,27 @@ afterEach(async () => {
 });
 
 describe("etcd source against one etcd", () => {
-  let etcd: EtcdCluster;
-  let client: Etcd3;
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    client = etcd.client();
-  });
-  afterAll(() => etcd?.destroy());
-  afterEach(() => client.delete().prefix(PREFIX));
+  const t = etcdPerSuite();
+  afterEach(() => t.client.delete().prefix(PREFIX));
 
   it("replaces with the listing, then turns each put and delete into an update", async () => {
-    await putHost(client, "web-3", [H3]);
-    const a = await putBackend(client, "web", "web-3", backendValue(H3, 8000));
+    await putHost(t.client, "web-3", [H3]);
+    const a = await putBackend(t.client, "web", "web-3", backendValue(H3, 8000));
     const b = await putBackend(
-      client,
+      t.client,
       "web",
       "web-3",
       backendValue(H3, 8001, { cgroup: "/system.slice/web.service" }),
     );
-    const { source, sink } = await startSource(etcd.endpoints);
+    const { source, sink } = await startSource(t.cluster.endpoints);
     expect(sink.calls).toEqual([
       { type: "replace", info: { reason: "initial" }, keys: [a.key, b.key].sort() },
     ]);
     expect(sink.claims.get(b.key)).toEqual(b);
 
-    const c = await putBackend(client, "web", "web-3", backendValue(H3, 8002, { pid: 77, comm: "node" }));
+    const c = await putBackend(t.client, "web", "web-3", backendValue(H3, 8002, { pid: 77, comm: "node" }));
     await sink.waitFor("the put", () => sink.claims.has(c.key));
-    await client.delete().key(a.key);
+    await t.client.delete().key(a.key);
     await sink.waitFor("the delete", () => !sink.claims.has(a.key));
     expect(sink.calls.slice(1)).toEqual([
       { type: "update", upserts: [c.key], removals: [] },
@@ -101,21 +95,21 @@ describe("etcd source against one etcd", () => {
     ]);
     expect([...sink.claims.values()]).toEqual([b, c]);
     expect(source.status()).toMatchObject({ id: "etcd-0", kind: "etcd", state: "ok" });
-    expect(source.status().figures?.revision).toBe(await etcd.revision());
+    expect(source.status().figures?.revision).toBe(await t.cluster.revision());
   });
 
   it("misses nothing that changes while it lists and starts to watch", async () => {
-    await putHost(client, "web-3", [H3]);
+    await putHost(t.client, "web-3", [H3]);
     let writing = true;
     const writer = (async () => {
       for (let i = 0; writing; i++) {
         const value = backendValue(H3, 8000 + (i % 40), { pid: i });
-        if (i % 3 === 2) await client.delete().key(keyOf("web", "web-3", value));
-        else await putBackend(client, "web", "web-3", value);
+        if (i % 3 === 2) await t.client.delete().key(keyOf("web", "web-3", value));
+        else await putBackend(t.client, "web", "web-3", value);
       }
     })();
     await sleep(30);
-    const { sink } = await startSource(etcd.endpoints);
+    const { sink } = await startSource(t.cluster.endpoints);
     // Writes went on while it listed, while its watch was being created, and after.
     await sleep(300);
     writing = false;
@@ -124,7 +118,7 @@ describe("etcd source against one etcd", () => {
       type: "replace",
       keys: expect.arrayContaining([expect.any(String)]),
     });
-    const expected = await expectedClaims(client, "web-3");
+    const expected = await expectedClaims(t.client, "web-3");
     await sink.waitFor(
       "the final state",
       () => JSON.stringify([...sink.claims].sort()) === JSON.stringify([...expected].sort()),
@@ -135,20 +129,20 @@ describe("etcd source against one etcd", () => {
   });
 
   it("relists when compaction cancels its watch, delivering only what changed", async () => {
-    await putHost(client, "web-3", [H3]);
-    const kept = await putBackend(client, "web", "web-3", backendValue(H3, 8000));
-    const gone = await putBackend(client, "web", "web-3", backendValue(H3, 8001));
+    await putHost(t.client, "web-3", [H3]);
+    const kept = await putBackend(t.client, "web", "web-3", backendValue(H3, 8000));
+    const gone = await putBackend(t.client, "web", "web-3", backendValue(H3, 8001));
     let compacted = false;
     let added: BackendClaim | undefined;
     // Between the listing and the watch: what a watch stopped for a while would find on resuming.
     const afterList = async () => {
       if (compacted) return;
       compacted = true;
-      added = await putBackend(client, "web", "web-3", backendValue(H3, 8002));
-      await client.delete().key(gone.key);
-      await etcd.compact();
+      added = await putBackend(t.client, "web", "web-3", backendValue(H3, 8002));
+      await t.client.delete().key(gone.key);
+      await t.cluster.compact();
     };
-    const { sink, lines } = await startSource(etcd.endpoints, { tuning: { afterList } });
+    const { sink, lines } = await startSource(t.cluster.endpoints, { tuning: { afterList } });
     await sink.waitFor("the relist", () => sink.calls.length === 2);
     expect(sink.calls[1]).toEqual({
       type: "replace",
@@ -156,14 +150,14 @@ describe("etcd source against one etcd", () => {
       keys: [kept.key, added?.key].sort(),
     });
     expect(lines.filter((l) => l.msg === "watch cancelled: listing again")).toHaveLength(1);
-    const later = await putBackend(client, "web", "web-3", backendValue(H3, 8003));
+    const later = await putBackend(t.client, "web", "web-3", backendValue(H3, 8003));
     await sink.waitFor("a put after the relist", () => sink.claims.has(later.key));
   });
 
   it("ignores each bad value with one warning, and accepts a later good value for the key", async () => {
-    await putHost(client, "web-3", [H3]);
-    await putHost(client, "bad-host", ["127.0.0.1"]);
-    const good = await putBackend(client, "web", "web-3", backendValue(H3, 8000));
+    await putHost(t.client, "web-3", [H3]);
+    await putHost(t.client, "bad-host", ["127.0.0.1"]);
+    const good = await putBackend(t.client, "web", "web-3", backendValue(H3, 8000));
     const bad = {
       notJson: `${layout.backends}web/web-3/b10_77_0_3_8001`,
       wrongType: keyOf("web", "web-3", backendValue(H3, 8002)),
@@ -175,22 +169,22 @@ describe("etcd source against one etcd", () => {
       badHostKey: keyOf("web", "bad-host", backendValue(H3, 8007)),
       strayKey: `${layout.root}other/thing`,
     };
-    await client.put(bad.notJson).value("{not json");
-    await client.put(bad.wrongType).value(JSON.stringify({ ...backendValue(H3, 8002), pid: "42" }));
-    await client.put(bad.extraField).value(JSON.stringify({ ...backendValue(H3, 8003), weight: 5 }));
-    await putBackend(client, "web", "web-3", backendValue("127.0.0.1", 8004));
-    await putBackend(client, "web", "web-3", backendValue(H4, 8005));
-    await client.put(bad.idMismatch).value(JSON.stringify(backendValue(H3, 8008)));
-    await putBackend(client, "web", "web-9", backendValue(H3, 8006));
-    await putBackend(client, "web", "bad-host", backendValue(H3, 8007));
-    await client.put(bad.strayKey).value("x");
-    await putBackend(client, "other", "web-3", backendValue(H3, 8009));
-    await putBackend(client, "other", "web-3", backendValue(H3, 8010));
+    await t.client.put(bad.notJson).value("{not json");
+    await t.client.put(bad.wrongType).value(JSON.stringify({ ...backendValue(H3, 8002), pid: "42" }));
+    await t.client.put(bad.extraField).value(JSON.stringify({ ...backendValue(H3, 8003), weight: 5 }));
+    await putBackend(t.client, "web", "web-3", backendValue("127.0.0.1", 8004));
+    await putBackend(t.client, "web", "web-3", backendValue(H4, 8005));
+    await t.client.put(bad.idMismatch).value(JSON.stringify(backendValue(H3, 8008)));
+    await putBackend(t.client, "web", "web-9", backendValue(H3, 8006));
+    await putBackend(t.client, "web", "bad-host", backendValue(H3, 8007));
+    await t.client.put(bad.strayKey).value("x");
+    await putBackend(t.client, "other", "web-3", backendValue(H3, 8009));
+    await putBackend(t.client, "other", "web-3", backendValue(H3, 8010));
 
-    const { source, sink, lines } = await startSource(etcd.endpoints);
+    const { source, sink, lines } = await startSource(t.cluster.endpoints);
     expect(sink.keys()).toEqual([good.key]);
     // The same bad values again, through the watch and through a relist: no second warning.
-    await client.put(bad.notJson).value("{still not json");
+    await t.client.put(bad.notJson).value("{still not json");
     await source.resync("timer");
     const warned = () => lines.filter((l) => l.msg === "ignoring a bad value under the etcd prefix");
     const expectedKeys = [...Object.values(bad), `${layout.hosts}bad-host`].sort();
@@ -208,9 +202,9 @@ describe("etcd source against one etcd", () => {
       [expect.objectContaining({ service: "other" })],
     );
 
-    const fixed = await putBackend(client, "web", "web-3", backendValue(H3, 8001));
+    const fixed = await putBackend(t.client, "web", "web-3", backendValue(H3, 8001));
     expect(fixed.key).toBe(bad.notJson);
-    await putHost(client, "web-3", [H3, H4]);
+    await putHost(t.client, "web-3", [H3, H4]);
     const accepted = claimOf("web", "web-3", backendValue(H4, 8005));
     await sink.waitFor("the fixed values", () => sink.claims.has(fixed.key) && sink.claims.has(accepted.key));
     expect(sink.keys()).toEqual([good.key, fixed.key, accepted.key].sort());
@@ -218,17 +212,17 @@ describe("etcd source against one etcd", () => {
   });
 
   it("drops claims of its own host when a local source has them, and adds services on reconfigure", async () => {
-    await putHost(client, "lb", [H3]);
-    await putHost(client, "web-4", [H4]);
-    await putBackend(client, "web", "lb", backendValue(H3, 8000));
-    const remote = await putBackend(client, "web", "web-4", backendValue(H4, 8000));
-    const api = await putBackend(client, "api", "web-4", backendValue(H4, 9000));
-    const { source, sink } = await startSource(etcd.endpoints, { hostId: "lb", skipLocalHost: true });
+    await putHost(t.client, "lb", [H3]);
+    await putHost(t.client, "web-4", [H4]);
+    await putBackend(t.client, "web", "lb", backendValue(H3, 8000));
+    const remote = await putBackend(t.client, "web", "web-4", backendValue(H4, 8000));
+    const api = await putBackend(t.client, "api", "web-4", backendValue(H4, 9000));
+    const { source, sink } = await startSource(t.cluster.endpoints, { hostId: "lb", skipLocalHost: true });
     expect(sink.keys()).toEqual([remote.key]);
     const cfg = {
       kind: "etcd",
       id: "etcd-0",
-      endpoints: etcd.endpoints,
+      endpoints: t.cluster.endpoints,
       prefix: PREFIX,
       skipLocalHost: true,
     } as const;
@@ -242,28 +236,22 @@ describe("etcd source against one etcd", () => {
 });
 
 describe("etcd source through failures of a 3-member cluster", () => {
-  let etcd: EtcdCluster;
-  let client: Etcd3;
-  beforeAll(async () => {
-    etcd = await startEtcdCluster(3);
-    client = etcd.client();
-  });
-  afterAll(() => etcd?.destroy());
+  const t = etcdPerSuite(3);
   afterEach(async () => {
-    for (const m of etcd.members) await m.start();
-    await client.delete().prefix(PREFIX);
+    for (const m of t.cluster.members) await m.start();
+    await t.client.delete().prefix(PREFIX);
   });
 
   it("keeps its claims while its etcd member is down for 10 s, reports stale, then converges", async () => {
-    await putHost(client, "web-3", [H3]);
-    const a = await putBackend(client, "web", "web-3", backendValue(H3, 8000));
-    const b = await putBackend(client, "web", "web-3", backendValue(H3, 8001));
-    const [m0] = etcd.members;
+    await putHost(t.client, "web-3", [H3]);
+    const a = await putBackend(t.client, "web", "web-3", backendValue(H3, 8000));
+    const b = await putBackend(t.client, "web", "web-3", backendValue(H3, 8001));
+    const [m0] = t.cluster.members;
     const { source, sink, lines } = await startSource([m0?.clientUrl ?? ""]);
     const calls = sink.calls.length;
     await m0?.stop();
-    await client.delete().key(a.key);
-    const c = await putBackend(client, "web", "web-3", backendValue(H3, 8002));
+    await t.client.delete().key(a.key);
+    const c = await putBackend(t.client, "web", "web-3", backendValue(H3, 8002));
     await sleep(10_000);
     expect(sink.calls).toHaveLength(calls);
     expect(sink.keys()).toEqual([a.key, b.key].sort());
@@ -288,15 +276,15 @@ describe("etcd source through failures of a 3-member cluster", () => {
   }, 40_000);
 
   it("loses no change when the member it watches through is killed", async () => {
-    await putHost(client, "web-3", [H3]);
-    const { sink } = await startSource(etcd.endpoints);
+    await putHost(t.client, "web-3", [H3]);
+    const { sink } = await startSource(t.cluster.endpoints);
     const writer = (async () => {
       for (let i = 0; i < 300; i++) {
         const value = backendValue(H3, 8000 + (i % 60), { pid: i });
         for (;;) {
           try {
-            if (i % 4 === 3) await client.delete().key(keyOf("web", "web-3", value));
-            else await putBackend(client, "web", "web-3", value);
+            if (i % 4 === 3) await t.client.delete().key(keyOf("web", "web-3", value));
+            else await putBackend(t.client, "web", "web-3", value);
             break;
           } catch {
             await sleep(50); // the write failed while the cluster elected a leader: write it again
@@ -305,14 +293,14 @@ describe("etcd source through failures of a 3-member cluster", () => {
         if (i % 10 === 0) await sleep(5);
       }
     })();
-    for (const member of etcd.members) {
+    for (const member of t.cluster.members) {
       await sleep(300);
       await member.kill();
       await sleep(1500);
       await member.start();
     }
     await writer;
-    const expected = await expectedClaims(client, "web-3");
+    const expected = await expectedClaims(t.client, "web-3");
     await sink.waitFor(
       "the final state",
       () => JSON.stringify([...sink.claims].sort()) === JSON.stringify([...expected].sort()),
