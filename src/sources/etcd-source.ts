@@ -172,7 +172,9 @@ class EtcdSource implements Source {
       const wrong = this.#view.reset(listing.kvs);
       this.#contact(listing.revision);
       this.#revision = listing.revision;
-      this.#sink?.replace(this.#view.claims, { reason, ...(reason === "initial" ? {} : { wrong }) });
+      // A resync counts what the last view had wrong; a first view or another prefix has nothing to compare.
+      const counted = reason !== "initial" && reason !== "config";
+      this.#sink?.replace(this.#view.claims, { reason, ...(counted ? { wrong } : {}) });
       await this.#tuning.afterList(listing.revision);
       if (generation !== this.#generation) return;
       if (!this.#once) this.#watch(generation, root, listing.revision + 1);

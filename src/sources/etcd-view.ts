@@ -203,7 +203,7 @@ export class EtcdView {
   #unknownService(service: string, key: string): undefined {
     if (this.#unknownServices.has(service)) return undefined;
     this.#unknownServices.add(service);
-    this.#log.info(
+    this.#log.warn(
       { service: logKey(service), example: logKey(key) },
       "ignoring backends of a service this config does not name",
     );

@@ -232,6 +232,21 @@ describe("etcd source against one etcd", () => {
       info: { reason: "config" },
       keys: [api.key, remote.key].sort(),
     });
+    // Another prefix: a new listing from there, and the watch follows it.
+    const other = { ...cfg, prefix: `${PREFIX}-other` };
+    await source.reconfigure(config(["web", "api"], [other]));
+    expect(sink.calls.at(-1)).toEqual({
+      type: "replace",
+      info: { reason: "config" },
+      keys: [],
+    });
+    await t.client
+      .put(`${PREFIX}-other/v1/hosts/web-4`)
+      .value((await t.client.get(`${layout.hosts}web-4`).string()) ?? "");
+    const moved = `${PREFIX}-other/v1/backends/web/web-4/b10_77_0_4_8000`;
+    await t.client.put(moved).value((await t.client.get(remote.key).string()) ?? "");
+    await sink.waitFor("the backend under the new prefix", () => sink.claims.has(moved));
+    await t.client.delete().prefix(`${PREFIX}-other`);
   });
 });
 
