@@ -22,7 +22,7 @@ export interface LeaseKeeperOptions {
 
 export interface AcquiredLease {
   id: string;
-  /** The keys etcd holds under it now (empty for a new grant). */
+  /** The keys etcd holds under the candidate lease, adopted or not (another TTL): what may be stale. */
   keys: string[];
   /** An earlier lease (this agent's, or a previous run's) that still lives. */
   adopted: boolean;
@@ -53,16 +53,18 @@ export class LeaseKeeper {
    */
   async acquire(candidate = this.#id): Promise<AcquiredLease> {
     const { client, ttlSeconds } = this.#options;
+    let keys: string[] = [];
     if (candidate !== undefined) {
       const res = await client.leaseClient.leaseTimeToLive({ ID: candidate, keys: true });
+      keys = Number(res.TTL) > 0 ? res.keys.map((k) => k.toString("utf8")) : [];
       if (Number(res.TTL) > 0 && Number(res.grantedTTL) === ttlSeconds) {
         this.#id = candidate;
-        return { id: candidate, keys: res.keys.map((k) => k.toString("utf8")), adopted: true };
+        return { id: candidate, keys, adopted: true };
       }
     }
     const granted = await client.leaseClient.leaseGrant({ TTL: ttlSeconds });
     this.#id = granted.ID;
-    return { id: granted.ID, keys: [], adopted: false };
+    return { id: granted.ID, keys, adopted: false };
   }
 
   start(): void {

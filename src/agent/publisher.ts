@@ -177,7 +177,7 @@ export class Publisher implements SourceSink {
     return undefined;
   }
 
-  /** The host value to write, or undefined when etcd has it; a change of addresses re-judges every key. */
+  /** The host key's value now; when its addresses changed, every backend is judged again. */
   #hostText(): string {
     const host = this.#o.host();
     const text = encodeHostValue(host);

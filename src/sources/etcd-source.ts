@@ -42,7 +42,7 @@ export interface EtcdSourceTuning {
 const DEFAULTS = {
   probeMs: 5000,
   retryFirstMs: 200,
-  retryMaxMs: 5000,
+  retryMaxMs: 2000,
   callTimeoutMs: 5000,
   pageSize: 1000,
   afterList: async (_revision: number) => {},
@@ -178,7 +178,6 @@ class EtcdSource implements Source {
       await this.#tuning.afterList(listing.revision);
       if (generation !== this.#generation) return;
       if (!this.#once) this.#watch(generation, root, listing.revision + 1);
-      this.#backoff.reset();
       this.#setState("ok");
     } catch (err) {
       if (generation !== this.#generation) return;
@@ -194,9 +193,16 @@ class EtcdSource implements Source {
     const watcher = this.#client.watch().prefix(root).startRevision(String(fromRevision)).watcher();
     this.#watcher = watcher;
     const current = () => generation === this.#generation;
+    // Only a watch that etcd accepted resets the backoff: a list that works beside a watch that
+    // fails at once must not turn into a relist loop.
+    let accepted = false;
+    watcher.on("connected", () => {
+      accepted = true;
+      this.#backoff.reset();
+    });
     watcher.on("data", (res) => current() && this.#onData(res));
-    watcher.on("disconnected", (err) => current() && this.#lost("watch disconnected", err));
-    watcher.on("error", (err) => current() && this.#lost("watch cancelled", err));
+    watcher.on("disconnected", (err) => current() && this.#lost("watch disconnected", err, accepted));
+    watcher.on("error", (err) => current() && this.#lost("watch cancelled", err, accepted));
   }
 
   #onData(res: IWatchResponse): void {
@@ -212,9 +218,15 @@ class EtcdSource implements Source {
     if (upserts.length + removals.length > 0) this.#sink?.update(upserts, removals);
   }
 
-  #lost(what: string, err: unknown): void {
+  #lost(what: string, err: unknown, accepted = true): void {
     this.#log.info({ error: errorText(err), revision: this.#revision }, `${what}: listing again`);
-    void this.#relist("relist");
+    if (accepted) {
+      void this.#relist("relist");
+      return;
+    }
+    this.#dropWatcher();
+    this.#generation++;
+    this.#retryTimer = setTimeout(() => void this.#relist("relist"), this.#backoff.next());
   }
 
   /** Proves etcd still answers while nothing changes; a failure there starts a relist (and retries). */
@@ -233,9 +245,12 @@ class EtcdSource implements Source {
     const watcher = this.#watcher;
     this.#watcher = undefined;
     watcher?.removeAllListeners();
-    // An error from the cancel of a broken stream changes nothing: the watcher is gone either way.
+    // An error from the cancel of a broken stream changes nothing: the watcher is gone either way
+    // (the library may also throw at once when its stream is half torn down).
     watcher?.on("error", () => {});
-    watcher?.cancel().catch(() => {});
+    try {
+      watcher?.cancel().catch(() => {});
+    } catch {}
   }
 
   #contact(revision: number): void {
