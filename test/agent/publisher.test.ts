@@ -9,6 +9,7 @@ import { claim } from "../helpers/claims.js";
 import { etcdPerSuite } from "../helpers/etcd.js";
 import { layout, PREFIX } from "../helpers/etcd-keys.js";
 import { recordEvents } from "../helpers/etcd-watch.js";
+import { publishedBy, publisherArgv } from "../helpers/publisher-run.js";
 import { captureLog } from "../targets/capture-log.js";
 
 const H3 = "10.77.0.3";
@@ -205,19 +206,12 @@ describe("Publisher against a real etcd", () => {
       address: H3,
       ports: [8000, 8001],
     };
-    const child = execa("npx", ["tsx", "test/helpers/publisher-process.ts", JSON.stringify(args)], {
-      reject: false,
-      buffer: false,
-      detached: true,
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.on("data", (chunk: Buffer) => chunk.toString().includes("published") && resolve());
-      child.on("exit", () => reject(new Error("the publisher process exited")));
-    });
+    const [file = "", ...argv] = publisherArgv(args);
+    const child = execa(file, argv, { reject: false, buffer: false });
+    await publishedBy(child);
     expect(Object.keys(await stored()).sort()).toEqual([KEY_8000, KEY_8001, HOST_KEY].sort());
-    // npx → tsx → node: kill the whole group at once, as a crash would.
     const killedAt = Date.now();
-    process.kill(-(child.pid ?? 0), "SIGKILL");
+    child.kill("SIGKILL");
     await child;
     await sleep(500);
     expect(Object.keys(await stored())).toHaveLength(3);

@@ -2,8 +2,9 @@
  * A process that publishes a synthetic set of backends through the agent's own Publisher, without a
  * probe: for tests that kill an agent (SIGKILL) and for benchmarks that stand for many hosts.
  *
- *   tsx test/helpers/publisher-process.ts '{"endpoints":[…],"prefix":"/x","hostId":"h","ttlSeconds":3,
- *                                         "address":"10.77.0.3","ports":[8000,8001]}'
+ *   node --import tsx test/helpers/publisher-process.ts '{"endpoints":[…],"prefix":"/x","hostId":"h",
+ *                                         "ttlSeconds":3,"address":"10.77.0.3","ports":[8000,8001]}'
+ * (publisher-run.ts builds that argv.)
  *
  * Prints "published" on stdout once etcd holds the set, then runs until killed.
  */
@@ -11,17 +12,9 @@ import { Publisher } from "../../src/agent/publisher.js";
 import { createEtcdClient } from "../../src/etcd/client.js";
 import { createLogger } from "../../src/log.js";
 import { syntheticClaims } from "./claims.js";
+import type { PublisherArgs } from "./publisher-run.js";
 
-interface Args {
-  endpoints: string[];
-  prefix: string;
-  hostId: string;
-  ttlSeconds: number;
-  address: string;
-  ports: number[];
-}
-
-const args = JSON.parse(process.argv[2] ?? "{}") as Args;
+const args = JSON.parse(process.argv[2] ?? "{}") as PublisherArgs;
 const startTime = Date.now();
 const publisher = new Publisher({
   client: createEtcdClient({ endpoints: args.endpoints }),
