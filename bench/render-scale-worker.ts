@@ -62,6 +62,7 @@ const config: Config = {
   resyncMs: 0,
   services: [{ name: "web", ports: [{ from: 8080, to: 8080 }], netns: { kind: "any" } }],
   targets: [{ template: join(dir, "render-scale.hbs"), dest, commandTimeoutMs: 10_000 }],
+  sources: [{ kind: "local" }],
 };
 const log = pino({ level: "silent" });
 const rssBase = await rssBytes("self");

@@ -1,13 +1,14 @@
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { type ErrorCode, isLbwatchError } from "../errors.js";
+import { packageVersion } from "../version.js";
+import * as agent from "./agent.js";
 import * as check from "./check.js";
 import * as events from "./events.js";
 import * as ls from "./ls.js";
 import * as run from "./run.js";
 
 /** Subcommands, each in its own file exporting register(program). */
-const COMMANDS: { register(program: Command): void }[] = [events, ls, run, check];
+const COMMANDS: { register(program: Command): void }[] = [events, ls, run, check, agent];
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -15,13 +16,6 @@ export const EXIT_USAGE = 2;
 
 /** Bad input the operator must fix (flags, config, templates) exits 2, like a usage error. */
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(["E_USAGE", "E_CONFIG", "E_TEMPLATE"]);
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 export function createProgram(): Command {
   const program = new Command("lbwatch")

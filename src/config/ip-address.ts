@@ -80,3 +80,27 @@ export function addressSortKey(ip: IpAddress): string {
     .map((g) => g.toString(16).padStart(4, "0"))
     .join("")}`;
 }
+
+/**
+ * Why another host could not use `ip` as a backend address, or undefined when it is a routable unicast
+ * address: unspecified, loopback, link-local, multicast, broadcast/reserved, or IPv4-mapped (which a
+ * claim carries as plain IPv4). Addresses published through etcd come from other hosts: hostile input.
+ */
+export function unroutableReason(ip: IpAddress): string | undefined {
+  if (ip.family === 4) {
+    const first = Number(ip.address.slice(0, ip.address.indexOf(".")));
+    if (first === 0) return "unspecified";
+    if (first === 127) return "loopback";
+    if (ip.address.startsWith("169.254.")) return "link-local";
+    if (first >= 224 && first <= 239) return "multicast";
+    if (first >= 240) return "broadcast or reserved";
+    return undefined;
+  }
+  const [high = 0] = v6Groups(ip.address);
+  if (ip.address === "::") return "unspecified";
+  if (ip.address === "::1") return "loopback";
+  if ((high & 0xffc0) === 0xfe80) return "link-local";
+  if ((high & 0xff00) === 0xff00) return "multicast";
+  if (ip.address.startsWith("::ffff:")) return "IPv4-mapped (write it as IPv4)";
+  return undefined;
+}

@@ -6,11 +6,12 @@ import { MAX_MS, parseDuration } from "./duration.js";
 import { canonicalIp } from "./ip-address.js";
 import { checkMapping, keyPath, Problems, show } from "./problems.js";
 import { parseServices } from "./services.js";
+import { parseSources } from "./sources.js";
 import { parseTargets } from "./targets.js";
 import type { Config, WaitConfig } from "./types.js";
 import { readUsers } from "./users.js";
 
-const TOP_KEYS = ["hostAddress", "hostAddress6", "wait", "resync", "services", "targets"] as const;
+const TOP_KEYS = ["hostAddress", "hostAddress6", "wait", "resync", "sources", "services", "targets"] as const;
 export const DEFAULTS = {
   hostAddress: "127.0.0.1",
   hostAddress6: "::1",
@@ -43,7 +44,7 @@ function parseWait(value: unknown, problems: Problems): WaitConfig {
   return { minMs, maxMs };
 }
 
-async function parseYaml(file: string): Promise<unknown> {
+export async function parseYaml(file: string): Promise<unknown> {
   const text = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
     throw new LbwatchError("E_CONFIG", `${file}: cannot read the config file (${err.code ?? err.message})`, {
       cause: err,
@@ -77,15 +78,22 @@ export async function loadConfig(file: string): Promise<Config> {
       : (problems.take("resync", parseDuration(raw.resync, MAX_MS.resync)) ?? 0);
   const services = await parseServices(raw.services, problems, await readUsers());
   const targets = await parseTargets(raw.targets, dirname(path), problems);
+  const sources = parseSources(raw.sources, problems);
   problems.throwIfAny();
-  return { file: path, hostAddress, hostAddress6, wait, resyncMs, services, targets };
+  return { file: path, hostAddress, hostAddress6, wait, resyncMs, services, targets, sources };
 }
 
 /** Valid but risky settings, one line each, for `lbwatch check` and the start of `lbwatch run`. */
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
+  const fromEtcd = config.sources.some((s) => s.kind === "etcd");
   for (const rule of config.services) {
-    if (rule.uid === undefined && rule.cgroup === undefined) {
+    if (rule.ports.length === 0) {
+      if (!fromEtcd)
+        warnings.push(
+          `services.${rule.name}: has no ports and no etcd source feeds it: it never has backends`,
+        );
+    } else if (rule.uid === undefined && rule.cgroup === undefined) {
       const ports = rule.ports.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)).join(", ");
       warnings.push(
         `services.${rule.name}: matches by port alone: any local user could register a backend by listening ` +

@@ -51,13 +51,13 @@ async function parseService(
   const raw = checkMapping(value, SERVICE_KEYS, path, problems);
   if (!raw) return undefined;
   const rule: ServiceRule = { name, ports: [], netns: { kind: "any" } };
-  const ports = parseList<PortRange>(
-    raw.ports,
-    keyPath(path, "ports"),
-    problems,
-    "[8000-8099, 9000]",
-    (e, p) => problems.take(p, parsePortSpec(e)),
-  );
+  // Without ports a service matches no local listener: one fed by agents through etcd needs none.
+  const ports =
+    raw.ports === undefined
+      ? []
+      : parseList<PortRange>(raw.ports, keyPath(path, "ports"), problems, "[8000-8099, 9000]", (e, p) =>
+          problems.take(p, parsePortSpec(e)),
+        );
   if (ports) rule.ports = ports;
   if (raw.uid !== undefined) {
     rule.uid = parseList(raw.uid, keyPath(path, "uid"), problems, "[1000, www-data]", (e, p) =>

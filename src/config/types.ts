@@ -15,6 +15,7 @@ export type NetnsFilter =
 
 export interface ServiceRule {
   name: string;
+  /** Empty for a service fed only by etcd: it then matches no local listener. */
   ports: PortRange[];
   uid?: number[];
   /** Globs on the process name (picomatch). */
@@ -59,6 +60,26 @@ export interface WaitConfig {
   maxMs: number;
 }
 
+/** This host's listeners through the kernel probe and /proc, by the service rules (at most one). */
+export interface LocalSourceConfig {
+  kind: "local";
+}
+
+/** Backends that agents on other hosts publish under `<prefix>/v1/` (README: Several hosts). */
+export interface EtcdSourceConfig {
+  kind: "etcd";
+  /** "etcd-0", "etcd-1"…: the entry's place among the etcd sources, stable across reloads. */
+  id: string;
+  /** Client URLs, http://host:port or https://host:port. */
+  endpoints: string[];
+  /** Key prefix: "/" and name segments, no trailing "/" (e.g. /lbwatch). */
+  prefix: string;
+  /** A local source runs too: claims of this host come from it, so this source drops them. */
+  skipLocalHost: boolean;
+}
+
+export type SourceConfig = LocalSourceConfig | EtcdSourceConfig;
+
 export interface Config {
   /** Absolute path of the file this came from. */
   file: string;
@@ -70,4 +91,6 @@ export interface Config {
   resyncMs: number;
   services: ServiceRule[];
   targets: TargetConfig[];
+  /** Where backends come from; default: the local source alone. */
+  sources: SourceConfig[];
 }

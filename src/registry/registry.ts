@@ -199,7 +199,8 @@ export class Registry {
       } else if (!sameBackend(before, next)) {
         entry.backend = next;
         change.updated.push(next);
-        (change.updatedFrom ??= []).push(before);
+        change.updatedFrom ??= [];
+        change.updatedFrom.push(before);
       }
     }
   }

@@ -68,6 +68,7 @@ describe("loadConfig", () => {
           },
         },
       ],
+      sources: [{ kind: "local" }],
     });
   });
 
@@ -81,6 +82,7 @@ describe("loadConfig", () => {
       resyncMs: 60_000,
       services: [{ name: "web", ports: [{ from: 8080, to: 8080 }], netns: { kind: "any" } }],
       targets: [{ template, dest: "/tmp/lbwatch-fixture-minimal.cfg", commandTimeoutMs: 10_000 }],
+      sources: [{ kind: "local" }],
     });
   });
 
@@ -150,7 +152,7 @@ targets:
     const err = await configError("colour: blue\nhostAddress: ::1\n", dir);
     expect(err.message).toBe(
       [
-        "colour: unknown key; known keys: hostAddress, hostAddress6, wait, resync, services, targets",
+        "colour: unknown key; known keys: hostAddress, hostAddress6, wait, resync, sources, services, targets",
         'hostAddress: "::1" is not an IPv4 address',
         "services: must be a mapping of at least one service name to its rule, e.g. web: {ports: [8000-8099]}",
         "targets: must be a non-empty list of {template, dest, check, reload}",
@@ -158,9 +160,9 @@ targets:
     );
   });
 
-  it("reports a missing ports list, a template that is a directory and a dest that is a directory", async () => {
+  it("reports an empty ports list, a template that is a directory and a dest that is a directory", async () => {
     const err = await configError(
-      `services: { web: { uid: [0] } }\ntargets: [{ template: ${fixtures}, dest: ${dir} }]\n`,
+      `services: { web: { uid: [0], ports: [] } }\ntargets: [{ template: ${fixtures}, dest: ${dir} }]\n`,
       dir,
     );
     expect(err.message).toBe(
@@ -231,6 +233,25 @@ describe("configWarnings", () => {
       "services.api: matches by port alone: any local user could register a backend by listening on 7000; add a uid or cgroup filter",
       'targets[1].check: has no "{staged}" argument, so it does not check the new file',
       "targets[1]: has no reload or haproxy key: nothing tells the load balancer about a change",
+    ]);
+  });
+
+  it("warns about a service without ports only when no etcd source could feed it", async () => {
+    const config = await loadConfig(join(fixtures, "config/minimal.yaml"));
+    config.services = [{ name: "web", ports: [], netns: { kind: "any" } }];
+    expect(configWarnings(config)).toEqual([
+      "services.web: has no ports and no etcd source feeds it: it never has backends",
+      "targets[0]: has no reload or haproxy key: nothing tells the load balancer about a change",
+    ]);
+    config.sources.push({
+      kind: "etcd",
+      id: "etcd-0",
+      endpoints: ["http://10.0.0.1:2379"],
+      prefix: "/lbwatch",
+      skipLocalHost: true,
+    });
+    expect(configWarnings(config)).toEqual([
+      "targets[0]: has no reload or haproxy key: nothing tells the load balancer about a change",
     ]);
   });
 });

@@ -38,6 +38,7 @@ export function config(services: ServiceRule[]): Config {
     resyncMs: 60_000,
     services,
     targets: [],
+    sources: [{ kind: "local" }],
   };
 }
 
