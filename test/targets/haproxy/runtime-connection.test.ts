@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { isLbwatchError } from "../../../src/errors.js";
 import { sendCommand } from "../../../src/targets/haproxy/cli-socket.js";
 import { MasterCli } from "../../../src/targets/haproxy/master-cli.js";
 import { parseShowInfo } from "../../../src/targets/haproxy/runtime-answers.js";
@@ -10,6 +9,7 @@ import {
   type ResetEvent,
   RuntimeConnection,
 } from "../../../src/targets/haproxy/runtime-connection.js";
+import { rejectedMessage } from "../../helpers/errors.js";
 import {
   childrenOf,
   freePort,
@@ -40,14 +40,7 @@ async function connected(config = CONFIG, options = {}) {
   return { haproxy, connection, resets };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<string> {
-  const err = await promise.then(
-    () => new Error("resolved"),
-    (e: unknown) => e,
-  );
-  if (isLbwatchError(err, "E_HAPROXY_API")) return err.message;
-  throw err;
-}
+const rejection = (promise: Promise<unknown>) => rejectedMessage("E_HAPROXY_API", promise);
 
 const worker = async (h: RunningHaproxy) => (await childrenOf(h.pid))[0] as number;
 
