@@ -1,7 +1,7 @@
 /**
  * Server operations in batches over one RuntimeConnection, for a reconciler that applies many changes
- * at once (a cold start routes thousands of servers). Commands go out in chunks of about `chunkSize`
- * lines, two chunks in flight so that HAProxy never waits for lbwatch. Every server gets its own
+ * at once (a cold start routes thousands of servers). Commands go out in chunks of `chunkSize` servers,
+ * two chunks in flight so that HAProxy never waits for lbwatch. Every server gets its own
  * outcome, so one refused or unsafe server does not fail the others; only a lost connection rejects
  * the whole call (E_HAPROXY_API, and the connection emits "reset").
  *
@@ -13,6 +13,8 @@
  * backend's used ids for a free one, so each command costs time in the size of the backend. A call that
  * adds many servers to one backend reads that backend's ids first and gives each new server an `id`
  * above them: that takes the id walk away (10,000 servers into one backend: 6.8 s -> 2.7 s, measured).
+ * Two calls adding to the same backend at once could pick the same ids; the second's adds would then
+ * be refused, so a caller keeps one apply in flight per HAProxy.
  */
 import { isLbwatchError } from "../../errors.js";
 import { type HaproxyInfo, parseServersState, parseShowInfo, type ServerState } from "./runtime-answers.js";
@@ -38,7 +40,7 @@ export interface ServerResult<S extends ServerRef = ServerRef> {
 }
 
 export interface RuntimeClientOptions {
-  /** Command lines per write. */
+  /** Servers per write (one `add server` or other command each; the enables of an add follow apart). */
   chunkSize?: number;
 }
 
@@ -51,7 +53,8 @@ interface Step<S> {
   success: Success[];
 }
 
-const DEFAULT_CHUNK_SIZE = 1000;
+/** 200 to 1,000 route 10,000 servers over 100 backends equally fast here (~300 ms); 5,000 is slower. */
+const DEFAULT_CHUNK_SIZE = 500;
 const IN_FLIGHT = 2;
 /** From this many new servers in one backend, reading its ids costs less than HAProxy's id walk. */
 const ASSIGN_IDS_FROM = 32;

@@ -59,9 +59,8 @@ const TCP_ADDRESS = /^(?:ipv4@|ipv6@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,
 
 /** `ipv4@host:port`, `ipv6@[::1]:port` or `host:port` is TCP; anything else is a unix socket path. */
 export function connectOptions(address: string): NetConnectOpts {
-  const path = address.startsWith("unix@") ? address.slice(5) : address;
-  const tcp = address.startsWith("/") ? null : TCP_ADDRESS.exec(address);
-  if (!tcp) return { path };
+  const tcp = TCP_ADDRESS.exec(address);
+  if (!tcp) return { path: address.replace(/^unix@/, "") };
   return { host: (tcp[1] as string).replace(/^\[(.*)\]$/, "$1"), port: Number(tcp[2]) };
 }
 
@@ -123,8 +122,9 @@ export class RuntimeConnection extends EventEmitter<{ reset: [ResetEvent] }> {
   async close(): Promise<void> {
     this.#closed = true;
     const socket = this.#socket;
+    const closed = socket && new Promise((resolve) => socket.once("close", resolve));
     this.#drop(this.#error("the connection was closed while commands were pending"));
-    if (socket && !socket.destroyed) await new Promise((resolve) => socket.once("close", resolve));
+    await closed;
   }
 
   #open(): Socket {
