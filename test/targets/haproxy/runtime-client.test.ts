@@ -205,6 +205,25 @@ describe("RuntimeClient timings (logged; the bench has the figures)", () => {
     expect(total).toBeLessThan(10_000);
   });
 
+  it("routes 10,000 servers added over 100 empty backends", { timeout: 60_000 }, async () => {
+    const names = Array.from({ length: 100 }, (_, b) => `be${b}`);
+    const spread = await startHaproxy(minimalConfig("default_backend be0", backends(names)));
+    const own = new RuntimeClient(new RuntimeConnection(spread.statsSocket, { timeoutMs: 20_000 }));
+    try {
+      const servers = Array.from({ length: 10_000 }, (_, i) => spec(`c${i}`, [], `be${i % 100}`));
+      const start = performance.now();
+      const results = await own.addServers(servers);
+      const routable = (await own.serversState()).filter(isRoutable).length;
+      const total = performance.now() - start;
+      console.log(`10,000 servers over 100 empty backends: all routable ${total.toFixed(0)} ms`);
+      expect([results.filter((r) => r.outcome.status === "ok").length, routable]).toEqual([10_000, 10_000]);
+      expect(total).toBeLessThan(10_000);
+    } finally {
+      await own.connection.close();
+      await spread.stop();
+    }
+  });
+
   it("adds and enables one server on the warm connection", async () => {
     connect();
     await client.showInfo();
