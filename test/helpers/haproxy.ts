@@ -4,7 +4,7 @@
  * environment (LBWATCH_HAPROXY_BIND, LBWATCH_HAPROXY_STATS_SOCKET), which `env` holds for any
  * other process (lbwatch's `haproxy -c`) that must see the same values.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,12 +65,16 @@ export async function childrenOf(pid: number): Promise<number[]> {
   return found;
 }
 
-/** Starts HAProxy on `config` (text, written to dir/haproxy.cfg) and waits until both its sockets answer. */
+/**
+ * Starts HAProxy on `config` (text, written to dir/haproxy.cfg) and waits until both its sockets answer.
+ * `dir` (default: a new temp dir) lets a test start a HAProxy again on the sockets of one that died.
+ */
 export async function startHaproxy(
   config: string,
-  options: { wrap?: (argv: string[]) => string[] } = {},
+  options: { wrap?: (argv: string[]) => string[]; dir?: string } = {},
 ): Promise<RunningHaproxy> {
-  const dir = await mkdtemp(join(tmpdir(), "lbwatch-haproxy-"));
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "lbwatch-haproxy-")));
+  await mkdir(dir, { recursive: true });
   const cfg = join(dir, "haproxy.cfg");
   const masterSocket = join(dir, "master.sock");
   const statsSocket = join(dir, "admin.sock");

@@ -3,7 +3,8 @@
  * number of arguments each takes. A rendered server line whose options are all in this table can be
  * applied through the Runtime API exactly as the config file would have set it; any other option
  * (or `source`, whose argument count varies) means the running server would differ from the file,
- * so lbwatch reloads instead.
+ * so lbwatch reloads instead. So does `enabled`, which HAProxy takes: 2.6 then shows the new server
+ * up and ready in `show servers state` but never sends it a request (measured: every request a 503).
  */
 const FLAGS = [
   "agent-check",
@@ -14,7 +15,6 @@ const FLAGS = [
   "check-ssl",
   "check-via-socks4",
   "disabled",
-  "enabled",
   "force-sslv3",
   "force-tlsv10",
   "force-tlsv11",
@@ -83,6 +83,11 @@ const WITH_ONE_ARGUMENT = [
   "ws",
 ];
 
+/** Taken by `add server`, but the server it makes is not the one the config line makes. */
+const MISLEADING = new Map([
+  ["enabled", 'server option "enabled" makes HAProxy 2.6 show an added server ready but send it no traffic'],
+]);
+
 const ARITY = new Map<string, number>([
   ...FLAGS.map((k) => [k, 0] as const),
   ...WITH_ONE_ARGUMENT.map((k) => [k, 1] as const),
@@ -95,6 +100,8 @@ const ARITY = new Map<string, number>([
 export function unsupportedOption(options: readonly string[]): string | undefined {
   for (let i = 0; i < options.length; i++) {
     const keyword = options[i] as string;
+    const misleading = MISLEADING.get(keyword);
+    if (misleading) return misleading;
     const arity = ARITY.get(keyword);
     if (arity === undefined)
       return `server option "${keyword}" is not accepted by "add server" in HAProxy 2.6`;

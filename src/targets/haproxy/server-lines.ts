@@ -5,6 +5,7 @@
  * the reason says which line, so the fallback is explained in the log.
  */
 import { unsupportedOption } from "./dynamic-server-keywords.js";
+import { SAFE_ADDRESS, SAFE_NAME } from "./runtime-commands.js";
 
 export interface ServerLine {
   /** The backend (or listen section) the server belongs to. */
@@ -48,9 +49,6 @@ const SECTIONS = new Set([
   "fcgi-app",
 ]);
 const PROXIES_WITH_SERVERS = new Set(["backend", "listen"]);
-/** What lbwatch is willing to put on a Runtime API command line. */
-const SAFE_NAME = /^[A-Za-z0-9_.:-]+$/;
-const SAFE_ADDRESS = /^[A-Za-z0-9_.:@[\]-]+$/;
 
 /** Strips a comment unless the line quotes or escapes anything (then it is compared as written). */
 function meaningful(raw: string): string {
