@@ -6,6 +6,7 @@
 import type { Config, TargetConfig } from "../config/types.js";
 import type { Logger } from "../log.js";
 import { FileTarget, type TargetDeps } from "./file-target.js";
+import { HaproxyTarget } from "./haproxy/haproxy-target.js";
 import type { DryRun } from "./rendered-file.js";
 import type { DesiredState, Renderer, Target, TargetObserver } from "./target.js";
 
@@ -14,7 +15,13 @@ interface Kind {
   create(deps: TargetDeps): Target;
 }
 
-const KINDS: Kind[] = [{ applies: () => true, create: (d) => new FileTarget(d) }];
+const KINDS: Kind[] = [
+  {
+    applies: (t, dryRun) => !dryRun && t.haproxy?.runtimeSocket !== undefined,
+    create: (d) => new HaproxyTarget(d),
+  },
+  { applies: () => true, create: (d) => new FileTarget(d) },
+];
 
 export interface CreateTargetsOptions {
   desired: DesiredState;

@@ -20,15 +20,17 @@ describeEbpf("lbwatch with a real HAProxy: a render that HAProxy's check rejects
     await h?.stop();
   });
 
-  it("leaves the running HAProxy on the old config and logs the failing line", async () => {
+  it("keeps out the backend whose render fails the check, logging the failing line, and HAProxy ends as before", async () => {
     const before = await h.ws.readDest();
     b = await startBackend("127.0.0.1", h.base + 1);
-    const failed = await h.run.waitForLog((l) => l.code === "E_CHECK_FAILED");
+    const kept = await h.run.waitForLog((l) => String(l.msg).startsWith("backend quarantined"));
+    expect(kept).toMatchObject({ service: "web", backend: `b127_0_0_1_${h.base + 1}`, comm: "node" });
     // haproxy -c names "[<staged file>:<line>]"; the line is the one holding the bad keyword.
     const line = (before ?? "").split("\n").indexOf("defaults") + 2;
-    expect(String(failed.stderr)).toMatch(new RegExp(`:${line}\\] : unknown keyword 'no-such-keyword'`));
+    expect(String(kept.checker)).toMatch(new RegExp(`:${line}\\] : unknown keyword 'no-such-keyword'`));
+    // It was routed live before the check of the file behind it failed; the quarantine takes it out.
+    await waitFor(async () => (await get(h.haproxy.port, { host: "web" })).status === 503, 3000, 10);
     expect(await h.ws.readDest()).toBe(before);
-    expect((await get(h.haproxy.port, { host: "web" })).status).toBe(503);
   });
 });
 

@@ -57,7 +57,7 @@ describeEbpf("lbwatch run against an unprivileged user's own network namespace",
     await h.run.waitForLog((l) => l.msg === "listener refused as a backend" && l.sock === wildcard);
     await h.run.waitForLog((l) => l.msg === "listener refused as a backend" && l.sock === metadata);
     // Resyncs place every socket again: they must not warn again.
-    const resyncs = () => h.run.logs().filter((l) => l.msg === "resynced from a fresh snapshot").length;
+    const resyncs = () => h.run.logs().filter((l) => l.msg === "resynced from a fresh view").length;
     const before = resyncs();
     expect(await until(() => resyncs() >= before + 2, 10_000)).toBe(true);
     const userns =

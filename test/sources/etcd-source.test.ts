@@ -146,7 +146,10 @@ describe("etcd source against one etcd", () => {
     await sink.waitFor("the relist", () => sink.calls.length === 2);
     expect(sink.calls[1]).toEqual({
       type: "replace",
-      info: { reason: "relist", wrong: { count: 2, keys: [gone.key, added?.key], sample: [gone.key, added?.key] } },
+      info: {
+        reason: "relist",
+        wrong: { count: 2, keys: [gone.key, added?.key], sample: [gone.key, added?.key] },
+      },
       keys: [kept.key, added?.key].sort(),
     });
     expect(lines.filter((l) => l.msg === "watch cancelled: listing again")).toHaveLength(1);

@@ -72,8 +72,15 @@ export class RuntimeClient {
     this.#chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   }
 
-  /** Adds each server as its config line would run it (see `enableCommands`). */
-  async addServers<S extends ServerSpec>(servers: readonly S[]): Promise<ServerResult<S>[]> {
+  /**
+   * Adds each server as its config line would run it (see `enableCommands`). `enable: false` leaves
+   * them in maintenance, checks running: for servers an operator had put in maintenance.
+   */
+  async addServers<S extends ServerSpec>(
+    servers: readonly S[],
+    options: { enable?: boolean } = {},
+  ): Promise<ServerResult<S>[]> {
+    const enabling = options.enable ?? true;
     const ids = await this.#idsFor(servers);
     const withId = (s: S, id: number | undefined) =>
       id === undefined ? s : { ...s, options: [...s.options, "id", `${id}`] };
@@ -90,7 +97,7 @@ export class RuntimeClient {
       const created = chunk.filter(({ index }) => results[index]?.outcome.status === "ok");
       const enables = plan(
         created.map(({ index, server }) => [index, server] as const),
-        (s) => enableCommands(s),
+        (s) => enableCommands(s).filter((line) => enabling || line !== command.enableServer(s)),
         "silent",
         results,
       );

@@ -1,0 +1,109 @@
+/**
+ * Servers lbwatch took out of rotation and will delete. HAProxy refuses `del server` while a server
+ * has connections, so deletion waits for its last one: retried from 10 ms, backing off to once a
+ * second, for up to 60 s; a server still busy after that stays in maintenance (it gets no traffic)
+ * until the next reload drops it. Rounds never hold up an apply: the owner runs them in its own queue.
+ */
+import type { Logger } from "../../log.js";
+import type { ServerRef } from "./runtime-commands.js";
+
+const RETRY_FIRST_MS = 10;
+const RETRY_MAX_MS = 1000;
+/** Long enough for in-flight requests and HAProxy's idle-connection purge; then it is left to a reload. */
+export const DRAIN_LIMIT_MS = 60_000;
+
+export type DeleteOutcome = "deleted" | "busy" | "gone" | "refused";
+
+interface Draining {
+  ref: ServerRef;
+  giveUpAt: number;
+}
+
+export class DrainQueue {
+  readonly #remove: (refs: ServerRef[]) => Promise<DeleteOutcome[]>;
+  readonly #log: Logger;
+  readonly #limitMs: number;
+  readonly #servers = new Map<string, Draining>();
+  #timer: NodeJS.Timeout | undefined;
+  #delayMs = RETRY_FIRST_MS;
+
+  /** `remove` deletes the servers (inside the owner's queue) and says how each went. */
+  constructor(
+    remove: (refs: ServerRef[]) => Promise<DeleteOutcome[]>,
+    log: Logger,
+    limitMs = DRAIN_LIMIT_MS,
+  ) {
+    this.#remove = remove;
+    this.#log = log;
+    this.#limitMs = limitMs;
+  }
+
+  get keys(): ReadonlySet<string> {
+    return new Set(this.#servers.keys());
+  }
+
+  has(key: string): boolean {
+    return this.#servers.has(key);
+  }
+
+  add(key: string, ref: ServerRef): void {
+    this.#servers.set(key, { ref, giveUpAt: Date.now() + this.#limitMs });
+    this.#schedule(true);
+  }
+
+  /** Back in the desired set (or gone by other means): no longer to delete. */
+  delete(key: string): void {
+    this.#servers.delete(key);
+  }
+
+  /** A reload or restart: the new process has none of these servers. */
+  clear(): void {
+    this.#servers.clear();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #schedule(soon: boolean): void {
+    if (soon) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#delayMs = RETRY_FIRST_MS;
+    } else this.#delayMs = Math.min(this.#delayMs * 2, RETRY_MAX_MS);
+    if (this.#timer || this.#servers.size === 0) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#round().catch((err: unknown) => this.#log.debug({ err }, "server deletions failed: retrying"));
+    }, this.#delayMs);
+    // Pending deletions must not keep a stopping lbwatch alive: the next reload drops those servers.
+    this.#timer.unref();
+  }
+
+  async #round(): Promise<void> {
+    const now = Date.now();
+    const due = [...this.#servers].filter(([, d]) => d.giveUpAt > now);
+    for (const [key, d] of this.#servers) {
+      if (d.giveUpAt > now) continue;
+      this.#servers.delete(key);
+      this.#log.warn(
+        { server: key, drainLimitMs: this.#limitMs },
+        "server still has connections: left in maintenance (no new traffic) until the next reload",
+      );
+    }
+    if (due.length === 0) return;
+    let outcomes: DeleteOutcome[];
+    try {
+      outcomes = await this.#remove(due.map(([, d]) => d.ref));
+    } catch (err) {
+      this.#schedule(false);
+      throw err;
+    }
+    let busy = false;
+    due.forEach(([key], i) => {
+      // A server re-enabled meanwhile was taken off this list by its apply.
+      if (!this.#servers.has(key)) return;
+      if (outcomes[i] === "busy") busy = true;
+      else this.#servers.delete(key);
+    });
+    if (busy) this.#schedule(false);
+  }
+}

@@ -1,0 +1,553 @@
+/**
+ * A HAProxy target with a Runtime API socket: one reconciler, two lanes.
+ *
+ * - The live lane keeps HAProxy's servers equal to the desired ones. A change becomes `add`/`maint`/
+ *   `ready` commands for exactly the servers it touches (their lines come from rendering the template
+ *   for just those backends), pipelined on one persistent connection, with what runs known from the
+ *   acks: O(changed), applied as soon as the previous live apply is done, never held by `wait`. A full
+ *   reconcile (start-up, any failure or doubt, a restarted HAProxy, the resync timer) reads `show
+ *   servers state` and applies the whole difference.
+ * - The file lane writes dest behind it (coalesced by `wait`, checked at a lower CPU priority, at most
+ *   one check at a time) and reloads only when the render differs outside server lines, or a server
+ *   line is one `add server` cannot reproduce.
+ *
+ * Failure is "what runs is unknown": the next live pass is a full reconcile, retried with backoff. A
+ * HAProxy that is not running is noticed (dest is written anyway: it starts from it) and reconciled
+ * the moment it is back: its listen events wake the live lane, which compares its pid.
+ */
+import { isLbwatchError, LbwatchError } from "../../errors.js";
+import type { Logger } from "../../log.js";
+import { type Backend, backendKey } from "../../registry/backend.js";
+import type { RegistryChange } from "../../registry/registry.js";
+import { SerialQueue } from "../../serial-queue.js";
+import { reportApplied, reportFailed } from "../apply-report.js";
+import type { TargetDeps } from "../file-target.js";
+import { PendingChange } from "../pending-change.js";
+import { Quiescence } from "../quiescence.js";
+import { LoadBalancerDown, ReconcileLoop } from "../reconcile-loop.js";
+import { createReloader, type Reloader } from "../reloader.js";
+import { RenderedFile } from "../rendered-file.js";
+import { removeStaleStaged } from "../staged-files.js";
+import type { Renderer, Target, TargetStatus } from "../target.js";
+import { type DeleteOutcome, DrainQueue } from "./drain-queue.js";
+import {
+  ADMIN_FMAINT,
+  isEmptyPlan,
+  type Memory,
+  type Plan,
+  planChange,
+  planFull,
+  type RunningServer,
+  serverKey,
+} from "./live-plan.js";
+import { RuntimeClient } from "./runtime-client.js";
+import type { AdminState, ServerRef, ServerSpec } from "./runtime-commands.js";
+import { RuntimeConnection } from "./runtime-connection.js";
+import { notAddable, type ParsedConfig, parseConfig } from "./server-lines.js";
+
+/** A HAProxy whose sockets are absent or refuse connections is not running (yet). */
+const NOT_RUNNING = /ENOENT|ECONNREFUSED/;
+/** A process named "haproxy" that listens may be a restart; anyone can take that name, so look at most this often. */
+const IDENTITY_CHECK_MS = 100;
+
+interface Desired {
+  version: number;
+  servers: Map<string, ServerSpec>;
+  proxies: Set<string>;
+  rest: string;
+}
+
+const specOf = (line: { proxy: string; name: string; address: string; options: string[] }): ServerSpec => ({
+  backend: line.proxy,
+  name: line.name,
+  address: line.address,
+  options: line.options,
+});
+
+const restOf = (parsed: ParsedConfig) => parsed.rest.map((r) => r.text).join("\n");
+
+export class HaproxyTarget implements Target {
+  readonly name: string;
+  readonly kind = "haproxy";
+  readonly #deps: TargetDeps;
+  readonly #log: Logger;
+  readonly #file: RenderedFile;
+  readonly #connection: RuntimeConnection;
+  readonly #client: RuntimeClient;
+  readonly #reloader: Reloader | undefined;
+  readonly #live: ReconcileLoop;
+  readonly #fileLane: ReconcileLoop;
+  readonly #quiescence: Quiescence;
+  /** Live passes, reloads and deletions: never two at once against one HAProxy. */
+  readonly #lock = new SerialQueue();
+  readonly #drains: DrainQueue;
+  #pending = new PendingChange();
+  #full = true;
+  #checkIdentity = false;
+  #lastIdentityCheck = 0;
+  #reloadReason: string | undefined;
+  /** What lbwatch knows runs, by backend/name; trusted only while #full is false. */
+  #known = new Map<string, RunningServer>();
+  /** Server options of the file HAProxy last loaded, by key (what `show servers state` cannot show). */
+  #loaded = new Map<string, readonly string[]>();
+  readonly #operator = new Map<string, Exclude<AdminState, "ready">>();
+  /** HAProxy's worker pid when last reconciled: another one means it restarted or reloaded. */
+  #pid: number | undefined;
+  /** Non-server lines of the config HAProxy runs, when known. */
+  #runningRest: string | undefined;
+  #version = 0;
+  #desired: Desired | undefined;
+  #static: { renderer: Renderer; keys: Set<string> } | undefined;
+  #firstLive: Promise<void>;
+  #firstLiveDone: () => void = () => {};
+  #lastApplied: TargetStatus["lastApplied"];
+
+  constructor(deps: TargetDeps) {
+    this.#deps = deps;
+    this.name = deps.config.dest;
+    this.#log = deps.log.child({ target: deps.config.dest });
+    this.#file = new RenderedFile({ ...deps, log: this.#log });
+    const socket = deps.config.haproxy?.runtimeSocket as string;
+    this.#connection = new RuntimeConnection(socket);
+    this.#client = new RuntimeClient(this.#connection);
+    this.#connection.on("reset", (event) => {
+      this.#log.debug({ reason: event.reason }, "Runtime API connection reset: what runs is unknown");
+      this.#full = true;
+      this.#live.wake();
+    });
+    this.#reloader = createReloader(deps.config);
+    this.#live = new ReconcileLoop(() => this.#livePass(), this.#log.child({ lane: "live" }));
+    this.#fileLane = new ReconcileLoop(() => this.#filePass(), this.#log.child({ lane: "file" }));
+    this.#quiescence = new Quiescence(deps.wait, () => this.#fileLane.wake());
+    this.#drains = new DrainQueue((refs) => this.#lock.run(() => this.#delete(refs)), this.#log);
+    this.#firstLive = new Promise((resolve) => {
+      this.#firstLiveDone = resolve;
+    });
+  }
+
+  start(): void {
+    this.#live.wake();
+    // dest is what HAProxy runs until proven otherwise: it is read (first live pass) before it is rewritten.
+    void this.#firstLive.then(() => this.#fileLane.wake());
+  }
+
+  changed(change: RegistryChange): void {
+    const released = this.#file.quarantine.release(change);
+    if (!this.#pending.add(change) && !released) return;
+    this.#version++;
+    this.#live.wake();
+    this.#quiescence.poke();
+  }
+
+  resync(): void {
+    this.#full = true;
+    this.#live.wake();
+    this.#fileLane.wake();
+  }
+
+  setRenderer(renderer: Renderer): void {
+    this.#file.renderer = renderer;
+    this.#version++;
+    this.#full = true;
+    this.#live.wake();
+    this.#fileLane.wake();
+  }
+
+  noticeListen(listener: { comm: string }): void {
+    if (listener.comm !== "haproxy") return;
+    this.#checkIdentity = true;
+    this.#live.wake({ now: true });
+  }
+
+  status(): TargetStatus {
+    const live = this.#live.status();
+    const file = this.#fileLane.status();
+    // The worse lane speaks for the target: failing beats waiting for HAProxy beats fine.
+    const rank = { retrying: 3, "lb-down": 2, starting: 1, ok: 0 } as const;
+    const worst = rank[file.state] > rank[live.state] ? file : live;
+    const status: TargetStatus = {
+      ...worst,
+      target: this.name,
+      kind: this.kind,
+      pending: !this.#pending.empty || this.#quiescence.pending || this.#live.busy || this.#fileLane.busy,
+      quarantined: this.#file.quarantine.list(),
+    };
+    if (this.#lastApplied) status.lastApplied = this.#lastApplied;
+    return status;
+  }
+
+  async settled(): Promise<TargetStatus> {
+    do {
+      await this.#live.settled();
+      await this.#fileLane.settled();
+    } while (this.#live.busy || this.#fileLane.busy);
+    return this.status();
+  }
+
+  async close(): Promise<void> {
+    this.#quiescence.cancel();
+    await Promise.all([this.#live.close(), this.#fileLane.close()]);
+    this.#drains.clear();
+    await this.#connection.close();
+  }
+
+  // ---- live lane ----
+
+  async #livePass(): Promise<void> {
+    try {
+      await this.#lock.run(async () => {
+        if (this.#checkIdentity && !this.#full) await this.#compareIdentity();
+        if (this.#full) await this.#fullReconcile();
+        else await this.#applyChange();
+      });
+    } finally {
+      this.#firstLiveDone();
+    }
+  }
+
+  /** A listen by a process named haproxy: look whether HAProxy is another process now. */
+  async #compareIdentity(): Promise<void> {
+    const wait = this.#lastIdentityCheck + IDENTITY_CHECK_MS - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    this.#checkIdentity = false;
+    this.#lastIdentityCheck = Date.now();
+    const info = await this.#runtime(() => this.#client.showInfo());
+    if (info.pid !== this.#pid) this.#full = true;
+  }
+
+  /** Everything desired against everything that runs. */
+  async #fullReconcile(): Promise<void> {
+    const change = this.#pending.take();
+    const started = this.#deps.clock();
+    try {
+      const info = await this.#runtime(() => this.#client.showInfo());
+      if (info.pid !== this.#pid) await this.#adopt(info.pid);
+      const desired = this.#desiredFull();
+      if (this.#runningRest !== undefined && desired.rest !== this.#runningRest) {
+        this.#wantReload("the config changed outside the servers of its backends");
+      }
+      const live = await this.#runtime(() => this.#client.serversState());
+      this.#known = new Map(
+        live.map((s) => {
+          const key = serverKey(s);
+          const options = this.#known.get(key)?.options ?? this.#loaded.get(key);
+          const running: RunningServer = { ...s, ...(options ? { options } : {}) };
+          return [key, running];
+        }),
+      );
+      const plan = planFull(desired.servers, desired.proxies, [...this.#known.values()], this.#memory());
+      for (const [key, state] of plan.operatorSeen) {
+        if (state === "ready") this.#operator.delete(key);
+        else this.#operator.set(key, state);
+      }
+      const applied = await this.#execute(plan);
+      this.#full = false;
+      if (applied.added.length + applied.removed.length > 0) {
+        this.#log.warn(
+          { added: applied.added, removed: applied.removed },
+          "HAProxy differed from the desired servers: repaired",
+        );
+        this.#report(change, applied, started);
+      }
+    } catch (err) {
+      this.#owe(change);
+      this.#full = true;
+      throw err;
+    }
+  }
+
+  /** The servers of the changes since the last live apply, against what lbwatch knows runs. */
+  async #applyChange(): Promise<void> {
+    if (this.#pending.empty) return;
+    const change = this.#pending.take();
+    const started = this.#deps.clock();
+    try {
+      const quarantined = this.#file.quarantine;
+      const keep = (b: Backend) => !quarantined.has(backendKey(b));
+      const present = this.#linesOf([...change.added, ...change.updated].filter(keep));
+      const gone = this.#linesOf(change.removed);
+      if (present.reload) this.#wantReload(present.reload);
+      const removed = [...gone.servers.values()].filter((s) => !present.servers.has(serverKey(s)));
+      const plan = planChange([...present.servers.values()], removed, this.#known, this.#memory());
+      const applied = await this.#execute(plan);
+      if (applied.added.length + applied.removed.length > 0) this.#report(change, applied, started);
+    } catch (err) {
+      this.#owe(change);
+      this.#full = true;
+      reportFailed(this.#reporting(), "runtime-api", started);
+      throw err;
+    }
+  }
+
+  /** HAProxy (re)started or reloaded: it runs what dest held when it did, and none of our deletions. */
+  async #adopt(pid: number): Promise<void> {
+    const dest = await this.#file.file.content(true);
+    const parsed = dest === undefined ? undefined : parseConfig(dest);
+    this.#runningRest = parsed && restOf(parsed);
+    this.#loaded = new Map(
+      [...(parsed?.servers.values() ?? [])].map((l) => [`${l.proxy}/${l.name}`, l.options]),
+    );
+    this.#known = new Map();
+    this.#drains.clear();
+    if (this.#pid !== undefined)
+      this.#log.info({ pid, was: this.#pid }, "HAProxy is another process now: reconciling");
+    this.#pid = pid;
+  }
+
+  /** Runs `plan`, updating what is known to run from each ack; throws when any operation failed. */
+  async #execute(plan: Plan): Promise<{ added: string[]; removed: string[] }> {
+    if (plan.reload) this.#wantReload(plan.reload);
+    if (plan.readdress.length > 0) {
+      this.#wantReload(`server ${serverKey(plan.readdress[0]?.ref as ServerRef)} runs on another address`);
+    }
+    const applied = { added: [] as string[], removed: [] as string[] };
+    if (isEmptyPlan(plan)) return applied;
+    const failures: string[] = [];
+    const fail = (key: string, result: { outcome: { status: string; message?: string } }) =>
+      failures.push(`${key}: ${result.outcome.message ?? result.outcome.status}`);
+
+    for (const result of await this.#client.setState(plan.remove, "maint")) {
+      const key = serverKey(result.server);
+      const known = this.#known.get(key);
+      if (result.outcome.status === "ok" || result.outcome.status === "no-such-server") {
+        applied.removed.push(result.server.name);
+        if (result.outcome.status === "no-such-server") this.#known.delete(key);
+        else {
+          if (known) known.adminState |= ADMIN_FMAINT;
+          this.#drains.add(key, result.server);
+        }
+      } else fail(key, result);
+    }
+    const enabled = plan.add.filter((a) => a.state !== "maint").map((a) => a.spec);
+    const parked = plan.add.filter((a) => a.state === "maint").map((a) => a.spec);
+    const results = [
+      ...(await this.#client.addServers(enabled)),
+      ...(await this.#client.addServers(parked, { enable: false })),
+    ];
+    for (const result of results) {
+      const key = serverKey(result.server);
+      if (result.outcome.status !== "ok") {
+        fail(key, result);
+        continue;
+      }
+      const parkedHere = parked.includes(result.server);
+      const where = /^\[?(.*?)\]?:(\d+)$/.exec(result.server.address);
+      this.#known.set(key, {
+        backend: result.server.backend,
+        name: result.server.name,
+        address: where?.[1] ?? result.server.address,
+        port: Number(where?.[2] ?? 0),
+        adminState: parkedHere ? ADMIN_FMAINT : 0,
+        options: result.server.options,
+      });
+      this.#drains.delete(key);
+      applied.added.push(result.server.name);
+    }
+    const drained = plan.add.filter((a) => a.state === "drain").map((a) => a.spec);
+    for (const result of await this.#client.setState(drained, "drain")) {
+      if (result.outcome.status !== "ok") fail(serverKey(result.server), result);
+    }
+    for (const result of await this.#client.setState(plan.ready, "ready")) {
+      const key = serverKey(result.server);
+      if (result.outcome.status !== "ok") {
+        fail(key, result);
+        continue;
+      }
+      const known = this.#known.get(key);
+      if (known) known.adminState &= ~ADMIN_FMAINT;
+      this.#drains.delete(key);
+      applied.added.push(result.server.name);
+    }
+    if (failures.length > 0) {
+      throw new LbwatchError(
+        "E_HAPROXY_API",
+        `${this.#deps.config.haproxy?.runtimeSocket}: ${failures.length} server operation(s) refused: ${failures.slice(0, 3).join("; ")}`,
+      );
+    }
+    return applied;
+  }
+
+  /** Background deletions of drained servers (inside the lock). */
+  async #delete(refs: ServerRef[]): Promise<DeleteOutcome[]> {
+    const results = await this.#client.deleteServers(refs);
+    return results.map((result) => {
+      const key = serverKey(result.server);
+      switch (result.outcome.status) {
+        case "ok":
+        case "no-such-server":
+        case "no-such-backend":
+          this.#known.delete(key);
+          return result.outcome.status === "ok" ? "deleted" : "gone";
+        case "has-connections":
+          return "busy";
+        default:
+          this.#log.debug({ server: key, outcome: result.outcome }, "drained server not deleted");
+          return "refused";
+      }
+    });
+  }
+
+  // ---- file lane ----
+
+  async #filePass(): Promise<void> {
+    if (!this.#file.dryRun) await removeStaleStaged(this.name, this.#log);
+    let version = this.#version;
+    let context = this.#file.context();
+    let text = this.#file.render(context);
+    let outcome = await this.#file.converge(text, context, { background: true });
+    while (outcome === "quarantined") {
+      // Quarantined servers may run already (added live): the next live pass takes them out.
+      this.#version++;
+      this.#full = true;
+      this.#live.wake();
+      version = this.#version;
+      context = this.#file.context();
+      text = this.#file.render(context);
+      outcome = await this.#file.converge(text, context, { background: true });
+    }
+    const parsed = parseConfig(text);
+    if (version === this.#version) this.#desired = this.#desiredOf(version, parsed);
+    const rest = restOf(parsed);
+    if (this.#pid !== undefined && this.#runningRest !== undefined && rest !== this.#runningRest) {
+      this.#reloadReason ??= "the config changed outside the servers of its backends";
+    }
+    if (this.#reloadReason !== undefined && this.#pid !== undefined) {
+      const reason = this.#reloadReason;
+      await this.#lock.run(() => this.#reload(reason, rest));
+      return;
+    }
+    // A render whose servers differ from what the live lane knows runs: only a full reconcile tells why.
+    if (version === this.#version && !this.#full && !this.#knownMatches(parsed)) {
+      this.#log.debug("the servers of the render differ from what the live lane applied: reconciling");
+      this.#full = true;
+      this.#live.wake();
+    }
+  }
+
+  async #reload(reason: string, rest: string): Promise<void> {
+    if (!this.#reloader) {
+      throw new LbwatchError(
+        "E_RELOAD_FAILED",
+        `${this.name}: ${reason}, and lbwatch cannot reload HAProxy: set the target's reload argv or haproxy.masterSocket`,
+      );
+    }
+    const started = this.#deps.clock();
+    this.#log.info({ reason }, "reloading HAProxy");
+    try {
+      await this.#reloader.reload();
+    } catch (err) {
+      reportFailed(this.#reporting(), "reload", started);
+      throw err;
+    }
+    this.#reloadReason = undefined;
+    this.#runningRest = rest;
+    // The new workers run dest: the next live pass reads them and adopts the new pid.
+    this.#pid = undefined;
+    this.#full = true;
+    this.#live.wake();
+    reportApplied(
+      this.#reporting(),
+      { added: [], removed: [], updated: [] },
+      { added: [], removed: [] },
+      "reload",
+      started,
+      { reason },
+    );
+    this.#lastApplied = { at: Date.now(), activation: "reload" };
+  }
+
+  #wantReload(reason: string): void {
+    if (this.#reloadReason === undefined) this.#log.info({ reason }, "a reload is needed");
+    this.#reloadReason ??= reason;
+    this.#fileLane.wake();
+  }
+
+  // ---- desired servers ----
+
+  /** The whole desired config's servers, from the file lane's render when nothing changed since. */
+  #desiredFull(): Desired {
+    if (this.#desired?.version === this.#version) return this.#desired;
+    this.#desired = this.#desiredOf(this.#version, parseConfig(this.#file.render()));
+    return this.#desired;
+  }
+
+  #desiredOf(version: number, parsed: ParsedConfig): Desired {
+    const servers = new Map<string, ServerSpec>();
+    for (const [key, line] of parsed.servers) servers.set(key, specOf(line));
+    return { version, servers, proxies: parsed.proxies, rest: restOf(parsed) };
+  }
+
+  /** The server lines the template renders for just `backends` (static servers left out). */
+  #linesOf(backends: readonly Backend[]): { servers: Map<string, ServerSpec>; reload?: string } {
+    const servers = new Map<string, ServerSpec>();
+    if (backends.length === 0) return { servers };
+    const renderer = this.#file.renderer;
+    if (this.#static?.renderer !== renderer) {
+      const empty = parseConfig(renderer.render(this.#deps.desired.delta([])));
+      this.#static = { renderer, keys: new Set(empty.servers.keys()) };
+    }
+    const parsed = parseConfig(renderer.render(this.#deps.desired.delta(backends)));
+    let reload: string | undefined;
+    for (const [key, line] of parsed.servers) {
+      if (this.#static.keys.has(key)) continue;
+      reload ??= notAddable(line, parsed.defaultServer);
+      servers.set(key, specOf(line));
+    }
+    return reload === undefined ? { servers } : { servers, reload };
+  }
+
+  #knownMatches(parsed: ParsedConfig): boolean {
+    for (const [key, line] of parsed.servers) {
+      const known = this.#known.get(key);
+      if (
+        !known ||
+        this.#drains.has(key) ||
+        (known.options && known.options.join(" ") !== line.options.join(" "))
+      ) {
+        return false;
+      }
+    }
+    for (const [key, known] of this.#known) {
+      if (parsed.proxies.has(known.backend) && !parsed.servers.has(key) && !this.#drains.has(key))
+        return false;
+    }
+    return true;
+  }
+
+  #memory(): Memory {
+    return { draining: this.#drains.keys, operator: this.#operator };
+  }
+
+  /** A Runtime API call; a socket that is absent or refuses means HAProxy is not running. */
+  async #runtime<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (isLbwatchError(err, "E_HAPROXY_API") && NOT_RUNNING.test(err.message)) {
+        this.#pid = undefined;
+        throw new LoadBalancerDown(`${this.name}: HAProxy is not running (${err.message})`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  #owe(change: RegistryChange): void {
+    const owed = new PendingChange();
+    owed.add(change);
+    owed.add(this.#pending.take());
+    this.#pending = owed;
+  }
+
+  #report(change: RegistryChange, applied: { added: string[]; removed: string[] }, started: bigint): void {
+    const latencyMs = reportApplied(this.#reporting(), change, applied, "runtime-api", started);
+    this.#lastApplied = {
+      at: Date.now(),
+      activation: "runtime-api",
+      ...(latencyMs === undefined ? {} : { latencyMs }),
+    };
+  }
+
+  #reporting() {
+    return { log: this.#log, observer: this.#deps.observer, target: this.name, clock: this.#deps.clock };
+  }
+}
