@@ -6,11 +6,11 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { RuntimeApi, type ServerState } from "../../src/targets/haproxy/runtime-api.js";
+import type { ServerState } from "../../src/targets/haproxy/runtime-answers.js";
 import { until } from "../cli/lbwatch-process.js";
 import { ensureBuilt } from "../helpers/cli.js";
 import { describeEbpf } from "../helpers/ebpf.js";
-import type { RunningHaproxy } from "../helpers/haproxy.js";
+import { type RunningHaproxy, serversState } from "../helpers/haproxy.js";
 import { get, waitFor } from "../helpers/http.js";
 import { type ReadyProcess, waitReady } from "../helpers/listener-process.js";
 import { createRoutedNetns, type RoutedNetns } from "../helpers/netns.js";
@@ -23,7 +23,7 @@ const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, i
 const PYTHON = "/usr/bin/python3";
 
 const servers = (h: H, backend: string): Promise<ServerState[]> =>
-  new RuntimeApi(h.haproxy.statsSocket).serversState(backend);
+  serversState(h.haproxy.statsSocket, backend);
 const refusals = (h: H) => h.run.logs().filter((l) => l.msg === "listener refused as a backend");
 
 describeEbpf("lbwatch run against an unprivileged user's own network namespace", () => {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { sendCommand } from "../../src/targets/haproxy/cli-socket.js";
+import { parseServersState, type ServerState } from "../../src/targets/haproxy/runtime-answers.js";
 
 /**
  * A minimal HTTP config for startHaproxy(): the stats socket at level admin, short timeouts, and one
@@ -128,4 +129,10 @@ export async function startHaproxy(
     processCount: async () => 1 + (await childrenOf(pid)).length,
     stop,
   };
+}
+
+/** `show servers state` of a running HAProxy, parsed as lbwatch parses it. */
+export async function serversState(statsSocket: string, backend?: string): Promise<ServerState[]> {
+  const command = backend ? `show servers state ${backend}` : "show servers state";
+  return parseServersState(await sendCommand(statsSocket, command, { timeoutMs: 2000 }), statsSocket);
 }

@@ -1,13 +1,11 @@
 /**
- * The transport shared by the stats socket (Runtime API) and the master CLI: one command per connection.
- * A fresh connection per command is slower than `prompt` mode by a connect, but it has no framing to get
- * wrong, survives a reload replacing the socket under us, and leaves nothing open between applies.
+ * One command per connection, for the master CLI: its commands are rare (`show proc`, `reload`) and a
+ * reload replaces the master process under the socket, so nothing is kept open. The Runtime API
+ * stats socket, where changes are frequent, has a persistent connection (runtime-connection.ts).
  */
 import { createConnection } from "node:net";
 import { LbwatchError } from "../../errors.js";
-
-/** Commands end at a newline and `;` chains commands: neither may come from data. */
-const UNSAFE = /[\n\r;]/;
+import { assertSafeLine } from "./runtime-commands.js";
 
 export interface SendOptions {
   /** Whole exchange (connect, write, read to EOF); the socket is destroyed after it. */
@@ -19,13 +17,10 @@ export interface SendOptions {
  * Rejects with E_HAPROXY_API naming the socket when it cannot connect, times out or the command is unsafe.
  */
 export function sendCommand(socketPath: string, command: string, options: SendOptions): Promise<string> {
-  if (UNSAFE.test(command)) {
-    return Promise.reject(
-      new LbwatchError(
-        "E_HAPROXY_API",
-        `refused to send ${JSON.stringify(command)}: it contains a newline or ";"`,
-      ),
-    );
+  try {
+    assertSafeLine(command);
+  } catch (err) {
+    return Promise.reject(err);
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

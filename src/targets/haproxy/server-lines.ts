@@ -1,8 +1,8 @@
 /**
- * Decides whether two renders of an HAProxy config differ only in the `server` lines of their
- * backends (and `listen` sections): then the change can be applied through the Runtime API without a
- * reload. Anything else, or a server line the Runtime API cannot reproduce exactly, needs a reload;
- * the reason says which line, so the fallback is explained in the log.
+ * Reads a rendered HAProxy config as the HAProxy target needs it: the `server` lines of its backends
+ * (and `listen` sections), which can change live through the Runtime API, apart from every other
+ * line, whose change needs a reload; and whether a server line is one `add server` can reproduce
+ * exactly (when not, the reason says which line, so the reload is explained in the log).
  */
 import { unsupportedOption } from "./dynamic-server-keywords.js";
 import { SAFE_ADDRESS, SAFE_NAME } from "./runtime-commands.js";
@@ -17,10 +17,6 @@ export interface ServerLine {
   /** 1-based line number in its render. */
   line: number;
 }
-
-export type ServerChanges =
-  | { hitless: true; added: ServerLine[]; removed: ServerLine[] }
-  | { hitless: false; reason: string };
 
 export interface ParsedConfig {
   servers: Map<string, ServerLine>;
@@ -81,18 +77,6 @@ export function parseConfig(text: string): ParsedConfig {
   return parsed;
 }
 
-function firstDifference(previous: ParsedConfig["rest"], next: ParsedConfig["rest"]): string | undefined {
-  const length = Math.max(previous.length, next.length);
-  for (let i = 0; i < length; i++) {
-    const before = previous[i];
-    const after = next[i];
-    if (before?.text === after?.text) continue;
-    if (!after) return `line ${before?.line} "${before?.text}" was removed`;
-    return `line ${after.line} "${after.text}" changed outside the servers of a backend`;
-  }
-  return undefined;
-}
-
 /** Why a server line cannot be created with `add server`, or undefined when it can. */
 export function notAddable(server: ServerLine, defaultServer: Set<string>): string | undefined {
   const where = `line ${server.line}: server ${server.proxy}/${server.name}`;
@@ -104,42 +88,4 @@ export function notAddable(server: ServerLine, defaultServer: Set<string>): stri
   }
   const option = unsupportedOption(server.options);
   return option && `${where}: ${option}`;
-}
-
-/** Same address and options: what `add server` would create from either line is the same server. */
-export const sameServer = (a: ServerLine, b: ServerLine) =>
-  a.address === b.address && a.options.join(" ") === b.options.join(" ");
-
-/** Compares the running config's text with the new render. */
-export function diffServerLines(previous: string, next: string): ServerChanges {
-  const before = parseConfig(previous);
-  const after = parseConfig(next);
-  const outside = firstDifference(before.rest, after.rest);
-  if (outside) return { hitless: false, reason: outside };
-
-  const added: ServerLine[] = [];
-  const removed: ServerLine[] = [];
-  for (const [key, server] of after.servers) {
-    const old = before.servers.get(key);
-    if (!old) added.push(server);
-    else if (!sameServer(old, server)) {
-      return { hitless: false, reason: `line ${server.line}: server ${key} changed its address or options` };
-    }
-  }
-  for (const [key, server] of before.servers) {
-    if (!after.servers.has(key)) removed.push(server);
-  }
-  for (const server of added) {
-    const reason = notAddable(server, after.defaultServer);
-    if (reason) return { hitless: false, reason };
-  }
-  for (const server of removed) {
-    if (!SAFE_NAME.test(server.proxy) || !SAFE_NAME.test(server.name)) {
-      return {
-        hitless: false,
-        reason: `line ${server.line}: server ${server.proxy}/${server.name} has unsafe characters`,
-      };
-    }
-  }
-  return { hitless: true, added, removed };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compileTemplate } from "../../../src/render/template.js";
-import { diffServerLines, parseConfig } from "../../../src/targets/haproxy/server-lines.js";
+import { notAddable, parseConfig, type ServerLine } from "../../../src/targets/haproxy/server-lines.js";
 import { renderContext } from "../../helpers/render-context.js";
 
 const head = ["global", "    stats socket /run/a.sock level admin", "defaults", "    mode http"];
@@ -35,87 +35,42 @@ describe("parseConfig", () => {
   });
 });
 
-describe("diffServerLines", () => {
-  it("lists added and removed servers when only backend server lines differ", () => {
-    const before = config("backend be_web", "    server a 127.0.0.1:1", "    server b 127.0.0.1:2");
-    const after = config(
-      "backend be_web",
-      "    server b 127.0.0.1:2",
-      "    server c 127.0.0.1:3 check inter 1s",
+describe("notAddable", () => {
+  const lineOf = (text: string) => {
+    const parsed = parseConfig(text);
+    return notAddable([...parsed.servers.values()][0] as ServerLine, parsed.defaultServer);
+  };
+
+  it("accepts a plain server line with options add server takes", () => {
+    expect(lineOf(config("backend be_web", "    server a 127.0.0.1:1 check inter 2s"))).toBeUndefined();
+  });
+
+  it("refuses an option that add server does not accept in 2.6", () => {
+    expect(lineOf(config("backend be_web", "    server a 127.0.0.1:1 cookie abc"))).toBe(
+      'line 6: server be_web/a: server option "cookie" is not accepted by "add server" in HAProxy 2.6',
     );
-    expect(diffServerLines(before, after)).toEqual({
-      hitless: true,
-      added: [
-        { proxy: "be_web", name: "c", address: "127.0.0.1:3", options: ["check", "inter", "1s"], line: 7 },
-      ],
-      removed: [{ proxy: "be_web", name: "a", address: "127.0.0.1:1", options: [], line: 6 }],
-    });
   });
 
-  it("treats a change of comments or blank lines alone as nothing to apply", () => {
-    const before = config("# 1 backend", "backend be_web", "    server a 127.0.0.1:1");
-    const after = config("", "# 2 backends", "backend be_web", "    server a 127.0.0.1:1");
-    expect(diffServerLines(before, after)).toEqual({ hitless: true, added: [], removed: [] });
+  it("refuses a server under a default-server line, whose settings add server ignores", () => {
+    expect(lineOf(config("backend be_web", "    default-server check", "    server a 127.0.0.1:1"))).toBe(
+      'line 7: server be_web/a is under a default-server line, which "add server" does not apply',
+    );
   });
 
-  it("needs a reload when a line outside the servers of a backend changed, and names it", () => {
-    const before = config("backend be_web", "    balance roundrobin");
-    const after = config("backend be_web", "    balance leastconn");
-    expect(diffServerLines(before, after)).toEqual({
-      hitless: false,
-      reason: 'line 6 "balance leastconn" changed outside the servers of a backend',
-    });
+  it("refuses a server line with characters that would chain Runtime API commands", () => {
+    expect(lineOf(config("backend be_web", "    server a;shutdown 127.0.0.1:1"))).toBe(
+      "line 6: server be_web/a;shutdown has characters lbwatch does not send to the Runtime API",
+    );
   });
 
-  it("needs a reload when a server keeps its name but changes its options", () => {
-    const before = config("backend be_web", "    server a 127.0.0.1:1");
-    const after = config("backend be_web", "    server a 127.0.0.1:1 weight 2");
-    expect(diffServerLines(before, after)).toEqual({
-      hitless: false,
-      reason: "line 6: server be_web/a changed its address or options",
-    });
-  });
-
-  it("needs a reload for a new server with an option that add server does not accept in 2.6", () => {
-    const before = config("backend be_web");
-    const after = config("backend be_web", "    server a 127.0.0.1:1 cookie abc");
-    expect(diffServerLines(before, after)).toEqual({
-      hitless: false,
-      reason:
-        'line 6: server be_web/a: server option "cookie" is not accepted by "add server" in HAProxy 2.6',
-    });
-  });
-
-  it("needs a reload for a new server under a default-server line, whose settings add server ignores", () => {
-    const before = config("backend be_web", "    default-server check");
-    const after = config("backend be_web", "    default-server check", "    server a 127.0.0.1:1");
-    expect(diffServerLines(before, after)).toEqual({
-      hitless: false,
-      reason: 'line 7: server be_web/a is under a default-server line, which "add server" does not apply',
-    });
-  });
-
-  it("needs a reload for a server line with characters that would chain Runtime API commands", () => {
-    const before = config("backend be_web");
-    const after = config("backend be_web", "    server a;shutdown 127.0.0.1:1");
-    expect(diffServerLines(before, after)).toEqual({
-      hitless: false,
-      reason: "line 6: server be_web/a;shutdown has characters lbwatch does not send to the Runtime API",
-    });
-  });
-
-  it("finds only server changes between two renders of the shipped template", async () => {
+  it("lists every backend and listen section of the shipped template as a proxy lbwatch manages", async () => {
     const template = await compileTemplate(
       new URL("../../../templates/haproxy.cfg.hbs", import.meta.url).pathname,
     );
-    const before = template.render(renderContext({ api: [], web: [["127.0.0.1", 8001]] }));
-    const after = template.render(renderContext({ api: [["::1", 9000]], web: [] }));
-    const diff = diffServerLines(before, after);
-    expect(
-      diff.hitless && { added: diff.added.map((s) => s.name), removed: diff.removed.map((s) => s.name) },
-    ).toEqual({
-      added: ["b6__1_9000"],
-      removed: ["b127_0_0_1_8001"],
-    });
+    const parsed = parseConfig(template.render(renderContext({ api: [["::1", 9000]], web: [] })));
+    expect([[...parsed.proxies], [...parsed.servers.keys()]]).toEqual([
+      ["be_api", "be_web"],
+      ["be_api/b6__1_9000"],
+    ]);
   });
 });
