@@ -75,12 +75,14 @@ bench-quick: build
 	npx tsx bench/run.ts --quick
 
 # npm ci in a staging directory, without scripts (the root package's own install script builds the
-# addon, which install-tree.sh takes from native/build); then the directories of older locks go.
+# addon, which install-tree.sh takes from native/build), without the packages' command links (nothing
+# runs them at run time); then the directories of older locks go.
 $(BUILD)/runtime-%: | $(STAMPS)/deps
 	@mkdir -p $(BUILD)
 	@tmp=$$(mktemp -d $(BUILD)/.runtime.XXXXXX) && cp package.json package-lock.json $$tmp/ && \
 	(cd $$tmp && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error) && \
-	rm -rf $$tmp/node_modules/.bin && { mv -T $$tmp $@ 2>/dev/null || rm -rf $$tmp; }
+	find $$tmp/node_modules -name .bin -type d -prune -exec rm -rf {} + && \
+	{ mv -T $$tmp $@ 2>/dev/null || rm -rf $$tmp; }
 	@find $(BUILD) -maxdepth 1 -name 'runtime-*' ! -name '$(notdir $@)' -exec rm -rf {} +
 
 install: build $(RUNTIME)

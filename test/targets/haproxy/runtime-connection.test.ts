@@ -248,9 +248,10 @@ describe("RuntimeConnection against a real HAProxy 2.6", () => {
     await connection.send([]);
     await pause(pid);
     try {
-      const pending = connection.send(["show info"]);
+      // The handler is attached before close() rejects it.
+      const pending = rejection(connection.send(["show info"]));
       await connection.close();
-      expect([await rejection(pending), await rejection(connection.send(["show info"]))]).toEqual([
+      expect([await pending, await rejection(connection.send(["show info"]))]).toEqual([
         `${haproxy.statsSocket}: the connection was closed while commands were pending`,
         `${haproxy.statsSocket}: the connection was closed`,
       ]);
