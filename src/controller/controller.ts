@@ -16,7 +16,6 @@ import { compileTemplate } from "../render/template.js";
 import { readMachineId } from "../sources/host-id.js";
 import { createSources } from "../sources/index.js";
 import type { ReplaceInfo, Source, SourceContext, SourceSink, SourceStatus } from "../sources/source.js";
-import { killRunningCommands } from "../targets/command.js";
 import { createTargets } from "../targets/pick-target.js";
 import type { DryRun } from "../targets/rendered-file.js";
 import type { DesiredState, Target, TargetStatus } from "../targets/target.js";
@@ -41,6 +40,7 @@ const clock = () => process.hrtime.bigint();
 
 /** SIGTERM must stop `run` within 2 s whatever is queued: what an apply has not finished by then waits for the next start. */
 const CLOSE_GRACE_MS = 1500;
+const CLOSE_AFTER_KILL_MS = 300;
 const WRONG_IDS_LOGGED = 10;
 /** Lost-event and resync entries kept for /status. */
 const HISTORY = 10;
@@ -138,21 +138,14 @@ export class Controller {
     await this.#watcher?.close();
     await Promise.all(this.#sources.map((s) => s.close()));
     const closed = Promise.all(this.#targets.map((t) => t.close()));
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([
-      closed.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (late) {
-      this.#log.warn(
-        { graceMs: CLOSE_GRACE_MS },
-        "stopping with an apply in progress: it is redone at the next start",
-      );
-      killRunningCommands();
-    }
+    if (await within(closed, CLOSE_GRACE_MS)) return;
+    this.#log.warn(
+      { graceMs: CLOSE_GRACE_MS },
+      "stopping with an apply in progress: it is redone at the next start",
+    );
+    // Its check or reload is what holds it: once that is gone the apply fails fast and the target closes.
+    for (const target of this.#targets) target.abort();
+    await within(closed, CLOSE_AFTER_KILL_MS);
   }
 
   status(): { sources: SourceStatus[]; targets: TargetStatus[] } {
@@ -388,4 +381,21 @@ export class Controller {
 function remember(list: HistoryEntry[], entry: HistoryEntry): void {
   list.push(entry);
   if (list.length > HISTORY) list.shift();
+}
+
+/** Whether `promise` settled within `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  return settled;
 }

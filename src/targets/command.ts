@@ -70,14 +70,6 @@ interface Finished {
   spawnError?: string;
 }
 
-/** Process groups of the commands running now, for killRunningCommands(). */
-const running = new Set<number>();
-
-/** A stopping lbwatch ends the checks and reloads it started: their results would reach nobody. */
-export function killRunningCommands(): void {
-  for (const pid of running) killGroup(pid, "SIGKILL");
-}
-
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -86,12 +78,19 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function execute(argv: readonly string[], timeoutMs: number, background: boolean): Promise<Finished> {
+function execute(
+  argv: readonly string[],
+  timeoutMs: number,
+  background: boolean,
+  signal: AbortSignal | undefined,
+): Promise<Finished> {
   const [file, ...args] = argv as [string, ...string[]];
   return new Promise((resolve) => {
     const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const pid = child.pid;
-    if (pid !== undefined) running.add(pid);
+    // A stopping lbwatch ends what it started: the result would reach nobody.
+    const onAbort = () => pid !== undefined && killGroup(pid, "SIGKILL");
+    signal?.addEventListener("abort", onAbort, { once: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -111,7 +110,7 @@ function execute(argv: readonly string[], timeoutMs: number, background: boolean
     const finish = (exitCode: number | undefined, spawnError?: string) => {
       if (done) return;
       done = true;
-      if (pid !== undefined) running.delete(pid);
+      signal?.removeEventListener("abort", onAbort);
       clearTimeout(timer);
       clearTimeout(forceKill);
       // A timed-out command's whole group goes, whatever ignored the SIGTERM. After a normal exit the
@@ -148,11 +147,18 @@ function execute(argv: readonly string[], timeoutMs: number, background: boolean
 export async function runCommand(
   kind: CommandKind,
   argv: readonly string[],
-  options: { timeoutMs: number; background?: boolean },
+  options: { timeoutMs: number; background?: boolean; signal?: AbortSignal },
 ): Promise<string> {
   if (argv.length === 0)
     throw new CommandError(kind, [], { exitCode: undefined, stderr: "empty argv", timedOut: false });
-  const result = await execute(argv, options.timeoutMs, options.background === true);
+  if (options.signal?.aborted) {
+    throw new CommandError(kind, [...argv], {
+      exitCode: undefined,
+      stderr: "not run: lbwatch is stopping",
+      timedOut: false,
+    });
+  }
+  const result = await execute(argv, options.timeoutMs, options.background === true, options.signal);
   if (result.exitCode === 0 && !result.timedOut) return result.stdout;
   // Some tools (haproxy -c) print their diagnostics on stdout; show whichever stream has them.
   const output = result.stderr || result.stdout || result.spawnError || "";

@@ -15,11 +15,14 @@ export class DestFile {
   readonly #config: TargetConfig;
   readonly #log: Logger;
   readonly #queue = new SerialQueue();
+  readonly #signal: AbortSignal;
   #known: { content: string | undefined } | undefined;
 
-  constructor(config: TargetConfig, log: Logger) {
+  /** `signal`: aborted when lbwatch stops, which ends a running check. */
+  constructor(config: TargetConfig, log: Logger, signal: AbortSignal) {
     this.#config = config;
     this.#log = log;
+    this.#signal = signal;
   }
 
   get path(): string {
@@ -71,7 +74,8 @@ export class DestFile {
 
   async #check(path: string, background: boolean): Promise<void> {
     const { check, commandTimeoutMs } = this.#config;
-    if (check)
-      await runCommand("check", substituteStaged(check, path), { timeoutMs: commandTimeoutMs, background });
+    if (!check) return;
+    const options = { timeoutMs: commandTimeoutMs, background, signal: this.#signal };
+    await runCommand("check", substituteStaged(check, path), options);
   }
 }

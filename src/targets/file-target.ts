@@ -38,6 +38,7 @@ export class FileTarget implements Target {
   readonly kind = "file";
   readonly #deps: TargetDeps;
   readonly #log: Logger;
+  readonly #abort = new AbortController();
   readonly #file: RenderedFile;
   readonly #reloader: Reloader | undefined;
   readonly #record: AppliedRecord;
@@ -57,8 +58,8 @@ export class FileTarget implements Target {
     this.#deps = deps;
     this.name = deps.config.dest;
     this.#log = deps.log.child({ target: deps.config.dest });
-    this.#file = new RenderedFile({ ...deps, log: this.#log });
-    this.#reloader = deps.dryRun ? undefined : createReloader(deps.config);
+    this.#file = new RenderedFile({ ...deps, log: this.#log, signal: this.#abort.signal });
+    this.#reloader = deps.dryRun ? undefined : createReloader(deps.config, this.#abort.signal);
     this.#record = new AppliedRecord(deps.config.dest);
     this.#loop = new ReconcileLoop(() => this.#pass(), this.#log);
     this.#quiescence = new Quiescence(deps.wait, () => this.#loop.wake());
@@ -104,6 +105,10 @@ export class FileTarget implements Target {
   async settled(): Promise<TargetStatus> {
     await this.#loop.settled();
     return this.status();
+  }
+
+  abort(): void {
+    this.#abort.abort();
   }
 
   async close(): Promise<void> {

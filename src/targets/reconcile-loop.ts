@@ -135,7 +135,10 @@ export class ReconcileLoop {
     if (changed) {
       const fields = { ...failureFields(error), nextRetryMs: delayMs };
       if (state === "lb-down")
-        this.#log.info(fields, "dest written; load balancer not running: waiting for it");
+        this.#log.info(
+          fields,
+          "load balancer not running: waiting for it (dest is kept for it to start from)",
+        );
       else this.#log.error(fields, "target not applied: retrying with backoff");
     } else this.#log.debug({ code: error.code, nextRetryMs: delayMs }, "still failing");
     if (this.#closed) return;

@@ -44,7 +44,8 @@ export async function pidFileProcess(pidFile: string): Promise<Running> {
 
 const NOT_RUNNING = /ENOENT|ECONNREFUSED/;
 
-export function createReloader(target: TargetConfig): Reloader | undefined {
+/** `signal`: aborted when lbwatch stops, which ends a running reload command. */
+export function createReloader(target: TargetConfig, signal: AbortSignal): Reloader | undefined {
   const { reload, pidFile, commandTimeoutMs, haproxy } = target;
   const master = haproxy?.masterSocket ? new MasterCli(haproxy.masterSocket) : undefined;
   const running = async (): Promise<Running | undefined> => {
@@ -63,7 +64,7 @@ export function createReloader(target: TargetConfig): Reloader | undefined {
   if (reload) {
     return {
       running,
-      reload: () => runCommand("reload", reload, { timeoutMs: commandTimeoutMs }).then(() => {}),
+      reload: () => runCommand("reload", reload, { timeoutMs: commandTimeoutMs, signal }).then(() => {}),
     };
   }
   if (master) return { running, reload: () => master.reload({ timeoutMs: commandTimeoutMs }).then(() => {}) };

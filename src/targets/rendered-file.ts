@@ -26,6 +26,7 @@ export class RenderedFile {
   readonly quarantine: Quarantine;
   readonly #desired: DesiredState;
   readonly #dryRun: DryRun | undefined;
+  readonly #signal: AbortSignal;
   #renderer: Renderer;
   /** Backend keys of the last render that passed the check; undefined until one did. */
   #lastGood: Set<string> | undefined;
@@ -38,12 +39,14 @@ export class RenderedFile {
     desired: DesiredState;
     log: Logger;
     dryRun?: DryRun;
+    signal: AbortSignal;
   }) {
-    this.file = new DestFile(options.config, options.log);
+    this.file = new DestFile(options.config, options.log, options.signal);
     this.quarantine = new Quarantine(options.log);
     this.#desired = options.desired;
     this.#renderer = options.renderer;
     this.#dryRun = options.dryRun;
+    this.#signal = options.signal;
   }
 
   get renderer(): Renderer {
@@ -89,6 +92,7 @@ export class RenderedFile {
       return method;
     } catch (err) {
       if (!isLbwatchError(err, "E_CHECK_FAILED")) throw err;
+      if (this.#signal.aborted) throw err;
       if (await this.#quarantineCulprits(context, err.message, options.background)) return "quarantined";
       throw err;
     }

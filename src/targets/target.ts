@@ -78,4 +78,6 @@ export interface Target {
   settled(): Promise<TargetStatus>;
   /** Stops: waits for the apply in progress (bounded by the caller), drops retries. */
   close(): Promise<void>;
+  /** Ends the check or reload running now and refuses new ones: for a stopping lbwatch out of patience. */
+  abort(): void;
 }

@@ -41,6 +41,8 @@ export interface RunningHaproxy {
   pid: number;
   /** The master and every process it started that is still alive (workers, old workers). */
   processCount(): Promise<number>;
+  /** SIGKILL of the master and its workers (a crash); the dir and its config stay for a restart. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,20 +70,22 @@ export async function childrenOf(pid: number): Promise<number[]> {
 
 /**
  * Starts HAProxy on `config` (text, written to dir/haproxy.cfg) and waits until both its sockets answer.
- * `dir` (default: a new temp dir) lets a test start a HAProxy again on the sockets of one that died.
+ * `dir` (default: a new temp dir) lets a test start a HAProxy again on the sockets of one that died;
+ * with `config` undefined it starts from the haproxy.cfg already there (a restart from a stale file),
+ * and `port` keeps the frontend where it was.
  */
 export async function startHaproxy(
-  config: string,
-  options: { wrap?: (argv: string[]) => string[]; dir?: string } = {},
+  config: string | undefined,
+  options: { wrap?: (argv: string[]) => string[]; dir?: string; port?: number } = {},
 ): Promise<RunningHaproxy> {
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "lbwatch-haproxy-")));
   await mkdir(dir, { recursive: true });
   const cfg = join(dir, "haproxy.cfg");
   const masterSocket = join(dir, "master.sock");
   const statsSocket = join(dir, "admin.sock");
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const env = { LBWATCH_HAPROXY_BIND: `127.0.0.1:${port}`, LBWATCH_HAPROXY_STATS_SOCKET: statsSocket };
-  await writeFile(cfg, config);
+  if (config !== undefined) await writeFile(cfg, config);
   // `wrap` may run it elsewhere (`ip netns exec NAME ...`, which execs in place: the pid stays HAProxy's).
   const [file, ...args] = (options.wrap ?? ((a) => a))([
     "haproxy",
@@ -127,6 +131,12 @@ export async function startHaproxy(
     env,
     pid,
     processCount: async () => 1 + (await childrenOf(pid)).length,
+    async kill() {
+      const workers = await childrenOf(pid);
+      child.kill("SIGKILL");
+      for (const w of workers) process.kill(w, "SIGKILL");
+      await child;
+    },
     stop,
   };
 }

@@ -184,7 +184,9 @@ describe("FileTarget", () => {
     expect(await target.settled()).toMatchObject({ state: "lb-down", lastError: { code: "E_LB_DOWN" } });
     expect([await readFile(dest, "utf8"), await markerLines()]).toEqual(["first boot\n", []]);
     expect(
-      lines.find((l) => l.msg === "dest written; load balancer not running: waiting for it"),
+      lines.find(
+        (l) => l.msg === "load balancer not running: waiting for it (dest is kept for it to start from)",
+      ),
     ).toBeDefined();
     // It starts from dest: lbwatch sees it running, started after the write, and does not reload it.
     await new Promise((r) => setTimeout(r, 100));

@@ -30,7 +30,9 @@ import { RenderedFile } from "../rendered-file.js";
 import { removeStaleStaged } from "../staged-files.js";
 import type { Renderer, Target, TargetStatus } from "../target.js";
 import { type DeleteOutcome, DrainQueue } from "./drain-queue.js";
+import { KnownServers } from "./known-servers.js";
 import {
+  ADMIN_FDRAIN,
   ADMIN_FMAINT,
   isEmptyPlan,
   type Memory,
@@ -47,6 +49,8 @@ import { notAddable, type ParsedConfig, parseConfig } from "./server-lines.js";
 
 /** A HAProxy whose sockets are absent or refuse connections is not running (yet). */
 const NOT_RUNNING = /ENOENT|ECONNREFUSED/;
+/** Backends up to this size have their state read before lbwatch takes servers out (operator states). */
+const OPERATOR_READ_LIMIT = 1000;
 /** A process named "haproxy" that listens may be a restart; anyone can take that name, so look at most this often. */
 const IDENTITY_CHECK_MS = 100;
 
@@ -71,6 +75,7 @@ export class HaproxyTarget implements Target {
   readonly kind = "haproxy";
   readonly #deps: TargetDeps;
   readonly #log: Logger;
+  readonly #abort = new AbortController();
   readonly #file: RenderedFile;
   readonly #connection: RuntimeConnection;
   readonly #client: RuntimeClient;
@@ -87,7 +92,7 @@ export class HaproxyTarget implements Target {
   #lastIdentityCheck = 0;
   #reloadReason: string | undefined;
   /** What lbwatch knows runs, by backend/name; trusted only while #full is false. */
-  #known = new Map<string, RunningServer>();
+  readonly #known = new KnownServers();
   /** Server options of the file HAProxy last loaded, by key (what `show servers state` cannot show). */
   #loaded = new Map<string, readonly string[]>();
   readonly #operator = new Map<string, Exclude<AdminState, "ready">>();
@@ -106,7 +111,7 @@ export class HaproxyTarget implements Target {
     this.#deps = deps;
     this.name = deps.config.dest;
     this.#log = deps.log.child({ target: deps.config.dest });
-    this.#file = new RenderedFile({ ...deps, log: this.#log });
+    this.#file = new RenderedFile({ ...deps, log: this.#log, signal: this.#abort.signal });
     const socket = deps.config.haproxy?.runtimeSocket as string;
     this.#connection = new RuntimeConnection(socket);
     this.#client = new RuntimeClient(this.#connection);
@@ -115,7 +120,7 @@ export class HaproxyTarget implements Target {
       this.#full = true;
       this.#live.wake();
     });
-    this.#reloader = createReloader(deps.config);
+    this.#reloader = createReloader(deps.config, this.#abort.signal);
     this.#live = new ReconcileLoop(() => this.#livePass(), this.#log.child({ lane: "live" }));
     this.#fileLane = new ReconcileLoop(() => this.#filePass(), this.#log.child({ lane: "file" }));
     this.#quiescence = new Quiescence(deps.wait, () => this.#fileLane.wake());
@@ -184,6 +189,10 @@ export class HaproxyTarget implements Target {
     return this.status();
   }
 
+  abort(): void {
+    this.#abort.abort();
+  }
+
   async close(): Promise<void> {
     this.#quiescence.cancel();
     await Promise.all([this.#live.close(), this.#fileLane.close()]);
@@ -227,12 +236,12 @@ export class HaproxyTarget implements Target {
         this.#wantReload("the config changed outside the servers of its backends");
       }
       const live = await this.#runtime(() => this.#client.serversState());
-      this.#known = new Map(
+      this.#known.reset(
         live.map((s) => {
           const key = serverKey(s);
           const options = this.#known.get(key)?.options ?? this.#loaded.get(key);
           const running: RunningServer = { ...s, ...(options ? { options } : {}) };
-          return [key, running];
+          return running;
         }),
       );
       const plan = planFull(desired.servers, desired.proxies, [...this.#known.values()], this.#memory());
@@ -287,7 +296,7 @@ export class HaproxyTarget implements Target {
     this.#loaded = new Map(
       [...(parsed?.servers.values() ?? [])].map((l) => [`${l.proxy}/${l.name}`, l.options]),
     );
-    this.#known = new Map();
+    this.#known.reset();
     this.#drains.clear();
     if (this.#pid !== undefined)
       this.#log.info({ pid, was: this.#pid }, "HAProxy is another process now: reconciling");
@@ -306,6 +315,7 @@ export class HaproxyTarget implements Target {
     const fail = (key: string, result: { outcome: { status: string; message?: string } }) =>
       failures.push(`${key}: ${result.outcome.message ?? result.outcome.status}`);
 
+    await this.#noticeOperatorStates(plan.remove);
     for (const result of await this.#client.setState(plan.remove, "maint")) {
       const key = serverKey(result.server);
       const known = this.#known.get(key);
@@ -332,7 +342,7 @@ export class HaproxyTarget implements Target {
       }
       const parkedHere = parked.includes(result.server);
       const where = /^\[?(.*?)\]?:(\d+)$/.exec(result.server.address);
-      this.#known.set(key, {
+      this.#known.set({
         backend: result.server.backend,
         name: result.server.name,
         address: where?.[1] ?? result.server.address,
@@ -347,16 +357,25 @@ export class HaproxyTarget implements Target {
     for (const result of await this.#client.setState(drained, "drain")) {
       if (result.outcome.status !== "ok") fail(serverKey(result.server), result);
     }
-    for (const result of await this.#client.setState(plan.ready, "ready")) {
-      const key = serverKey(result.server);
-      if (result.outcome.status !== "ok") {
-        fail(key, result);
-        continue;
+    for (const [list, state] of [
+      [plan.ready, "ready"],
+      [plan.park, "maint"],
+    ] as const) {
+      for (const result of await this.#client.setState(list, state)) {
+        const key = serverKey(result.server);
+        if (result.outcome.status !== "ok") {
+          fail(key, result);
+          continue;
+        }
+        const known = this.#known.get(key);
+        if (known) {
+          known.adminState =
+            state === "ready" ? known.adminState & ~ADMIN_FMAINT : known.adminState | ADMIN_FMAINT;
+          known.options = result.server.options;
+        }
+        this.#drains.delete(key);
+        (state === "ready" ? applied.added : applied.removed).push(result.server.name);
       }
-      const known = this.#known.get(key);
-      if (known) known.adminState &= ~ADMIN_FMAINT;
-      this.#drains.delete(key);
-      applied.added.push(result.server.name);
     }
     if (failures.length > 0) {
       throw new LbwatchError(
@@ -365,6 +384,26 @@ export class HaproxyTarget implements Target {
       );
     }
     return applied;
+  }
+
+  /**
+   * Before lbwatch puts servers in maintenance, an operator's maintenance or drain on them must be read,
+   * or lbwatch's own would hide it and it would be lost when the backend comes back. One backend's
+   * state is read when it is small; a larger one is left to the full reconciles (start, resync).
+   */
+  async #noticeOperatorStates(removing: readonly ServerRef[]): Promise<void> {
+    const wanted = new Set(removing.map(serverKey));
+    const backends = new Set(removing.map((r) => r.backend));
+    for (const backend of backends) {
+      if (this.#known.countIn(backend) > OPERATOR_READ_LIMIT) continue;
+      for (const s of await this.#client.serversState(backend)) {
+        const key = serverKey(s);
+        if (!wanted.has(key) || this.#drains.has(key)) continue;
+        if (s.adminState & ADMIN_FMAINT) this.#operator.set(key, "maint");
+        else if (s.adminState & ADMIN_FDRAIN) this.#operator.set(key, "drain");
+        else this.#operator.delete(key);
+      }
+    }
   }
 
   /** Background deletions of drained servers (inside the lock). */

@@ -41,8 +41,10 @@ export interface Memory {
 export interface Plan {
   /** `state`: what the new server is set to after its add (an operator's state it had before). */
   add: { spec: ServerSpec; state: AdminState }[];
-  /** lbwatch's own maintenance lifted. */
-  ready: ServerRef[];
+  /** lbwatch's own maintenance lifted (a drained server desired again, a `disabled` one no more). */
+  ready: ServerSpec[];
+  /** Kept but out of rotation: their line says `disabled` (a backend waiting to be ready). */
+  park: ServerSpec[];
   /** Out of rotation now, deleted when idle. */
   remove: ServerRef[];
   readdress: { ref: ServerRef; ip: string; port: number }[];
@@ -52,7 +54,14 @@ export interface Plan {
   operatorSeen: Map<string, AdminState>;
 }
 
-const emptyPlan = (): Plan => ({ add: [], ready: [], remove: [], readdress: [], operatorSeen: new Map() });
+const emptyPlan = (): Plan => ({
+  add: [],
+  ready: [],
+  park: [],
+  remove: [],
+  readdress: [],
+  operatorSeen: new Map(),
+});
 
 /** "127.0.0.1:8001", "[::1]:8001" → canonical ip and port; undefined for anything else (a hostname). */
 export function splitAddress(address: string): { ip: string; port: number } | undefined {
@@ -61,7 +70,9 @@ export function splitAddress(address: string): { ip: string; port: number } | un
   return ip && m ? { ip: ip.address, port: Number(m[2]) } : undefined;
 }
 
-const sameOptions = (a: readonly string[], b: readonly string[]) => a.join(" ") === b.join(" ");
+/** `disabled` is a state, not a setting: it changes live (maint/ready), never needs a reload. */
+const settings = (options: readonly string[]) => options.filter((o) => o !== "disabled").join(" ");
+const isDisabled = (options: readonly string[] | undefined) => options?.includes("disabled") === true;
 
 /** The part of both plans that compares one desired server with what runs under its name. */
 function planDesired(spec: ServerSpec, running: RunningServer | undefined, memory: Memory, plan: Plan): void {
@@ -75,7 +86,7 @@ function planDesired(spec: ServerSpec, running: RunningServer | undefined, memor
     plan.add.push({ spec, state: memory.operator.get(key) ?? "ready" });
     return;
   }
-  if (running.options && !sameOptions(running.options, spec.options)) {
+  if (running.options && settings(running.options) !== settings(spec.options)) {
     plan.reload ??= `server ${key} changed its options`;
     return;
   }
@@ -83,7 +94,13 @@ function planDesired(spec: ServerSpec, running: RunningServer | undefined, memor
     plan.readdress.push({ ref: spec, ip: where.ip, port: where.port });
   }
   const maint = (running.adminState & ADMIN_FMAINT) !== 0;
-  if (maint && memory.draining.has(key) && !memory.operator.has(key)) plan.ready.push(spec);
+  if (isDisabled(spec.options)) {
+    if (!maint) plan.park.push(spec);
+    return;
+  }
+  // Maintenance is lbwatch's own when it is deleting the server or its line said `disabled`.
+  const ours = memory.draining.has(key) || isDisabled(running.options);
+  if (maint && ours && !memory.operator.has(key)) plan.ready.push(spec);
 }
 
 /** Every desired server against `show servers state`, in the backends lbwatch manages. */
@@ -95,9 +112,9 @@ export function planFull(
 ): Plan {
   const plan = emptyPlan();
   const running = new Map(live.map((s) => [serverKey(s), s]));
-  for (const key of desired.keys()) {
+  for (const [key, spec] of desired) {
     const now = running.get(key);
-    if (!now || memory.draining.has(key)) continue;
+    if (!now || memory.draining.has(key) || isDisabled(spec.options) || isDisabled(now.options)) continue;
     // Maintenance or drain lbwatch did not set is the operator's.
     if (now.adminState & ADMIN_FMAINT) plan.operatorSeen.set(key, "maint");
     else if (now.adminState & ADMIN_FDRAIN) plan.operatorSeen.set(key, "drain");

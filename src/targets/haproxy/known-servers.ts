@@ -1,0 +1,68 @@
+/**
+ * What lbwatch knows a HAProxy runs, by backend/name: from `show servers state` at a full reconcile,
+ * then from the acks of its own commands. It also counts servers per backend, so that the live path
+ * can tell, in O(1), whether reading one backend's state is cheap.
+ */
+import { type RunningServer, serverKey } from "./live-plan.js";
+
+export class KnownServers implements ReadonlyMap<string, RunningServer> {
+  #servers = new Map<string, RunningServer>();
+  #perBackend = new Map<string, number>();
+
+  /** Replaces everything (a full read). */
+  reset(servers: Iterable<RunningServer> = []): void {
+    this.#servers = new Map();
+    this.#perBackend = new Map();
+    for (const s of servers) this.set(s);
+  }
+
+  set(server: RunningServer): void {
+    const key = serverKey(server);
+    if (!this.#servers.has(key)) this.#perBackend.set(server.backend, this.countIn(server.backend) + 1);
+    this.#servers.set(key, server);
+  }
+
+  delete(key: string): boolean {
+    const server = this.#servers.get(key);
+    if (!server) return false;
+    this.#servers.delete(key);
+    this.#perBackend.set(server.backend, this.countIn(server.backend) - 1);
+    return true;
+  }
+
+  countIn(backend: string): number {
+    return this.#perBackend.get(backend) ?? 0;
+  }
+
+  get size(): number {
+    return this.#servers.size;
+  }
+
+  get(key: string): RunningServer | undefined {
+    return this.#servers.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.#servers.has(key);
+  }
+
+  forEach(fn: (value: RunningServer, key: string, map: ReadonlyMap<string, RunningServer>) => void): void {
+    this.#servers.forEach((value, key) => fn(value, key, this));
+  }
+
+  entries(): MapIterator<[string, RunningServer]> {
+    return this.#servers.entries();
+  }
+
+  keys(): MapIterator<string> {
+    return this.#servers.keys();
+  }
+
+  values(): MapIterator<RunningServer> {
+    return this.#servers.values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, RunningServer]> {
+    return this.#servers[Symbol.iterator]();
+  }
+}

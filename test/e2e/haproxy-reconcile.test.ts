@@ -1,0 +1,191 @@
+/**
+ * Issue 8's reproductions: lbwatch brings HAProxy back to the live listeners after any failure,
+ * restart or crash, its own or HAProxy's, instead of trusting what it applied last.
+ */
+import { afterEach, expect, it } from "vitest";
+import { compileTemplate } from "../../src/render/template.js";
+import { sendCommand } from "../../src/targets/haproxy/cli-socket.js";
+import { until } from "../cli/lbwatch-process.js";
+import { describeEbpf } from "../helpers/ebpf.js";
+import { get } from "../helpers/http.js";
+import { renderContext } from "../helpers/render-context.js";
+import { type BackendProcess, startBackend } from "./backend-process.js";
+import { type Pair, serverName, startPair } from "./reconcile-harness.js";
+
+let cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  cleanups = [];
+});
+
+async function pair(slot: number, options?: Parameters<typeof startPair>[1]): Promise<Pair> {
+  const p = await startPair(slot, options);
+  cleanups.push(() => p.stop());
+  return p;
+}
+
+async function backend(port: number): Promise<BackendProcess> {
+  const b = await startBackend("127.0.0.1", port);
+  cleanups.push(() => b.kill());
+  return b;
+}
+
+const served = async (p: Pair, port: number) => {
+  for (let i = 0; i < 6; i++)
+    if ((await get(p.port, { host: "web" }).catch(() => undefined))?.body === `port ${port}`) return true;
+  return false;
+};
+
+const admin = (p: Pair, command: string) => sendCommand(`${p.dir}/admin.sock`, command, { timeoutMs: 2000 });
+
+describeEbpf("lbwatch and a HAProxy that is not running yet", () => {
+  it("run --once writes dest, says the load balancer is not running, exits 0, and HAProxy starts from it", async () => {
+    const p = await pair(40);
+    const a = await backend(p.base + 1);
+    const result = await p.once();
+    expect([result.exitCode, result.stderr]).toEqual([
+      0,
+      expect.stringContaining("load balancer not running"),
+    ]);
+    expect(await p.ws.readDest()).toContain(`server ${serverName(a.port)} 127.0.0.1:${a.port}`);
+    await p.startHaproxy();
+    expect(await served(p, a.port)).toBe(true);
+  });
+
+  it("run waits for HAProxy, and reconciles it once it starts: also changes made while it was down", async () => {
+    const p = await pair(41);
+    const a = await backend(p.base + 1);
+    const run = await p.startLbwatch();
+    await run.waitForLog(
+      (l) => l.msg === "load balancer not running: waiting for it (dest is kept for it to start from)",
+    );
+    expect(
+      await until(async () => (await p.ws.readDest())?.includes(serverName(a.port)) === true, 3000),
+    ).toBe(true);
+    // HAProxy starts from a file without a: a stale file, as after a change lbwatch could not yet write.
+    const stale = (await p.ws.readDest())?.replace(/^\s*server .*\n/gm, "") ?? "";
+    await p.startHaproxy(stale);
+    expect(await until(async () => (await p.routable()).includes(serverName(a.port)), 5000)).toBe(true);
+    const b = await backend(p.base + 2);
+    expect(await until(async () => (await p.routable()).includes(serverName(b.port)), 3000)).toBe(true);
+    expect(await served(p, b.port)).toBe(true);
+  });
+});
+
+describeEbpf("lbwatch and a HAProxy that is killed and restarted", () => {
+  it("converges a HAProxy restarted from a stale file without any backend change", async () => {
+    const p = await pair(42);
+    await p.startHaproxy(await renderEmpty(p));
+    const a = await backend(p.base + 1);
+    const b = await backend(p.base + 2);
+    await p.startLbwatch();
+    expect(await until(async () => (await p.routable()).length === 2, 5000)).toBe(true);
+    const before = (await p.ws.readDest()) ?? "";
+    await p.haproxy?.kill();
+    await a.kill();
+    const c = await backend(p.base + 3);
+    // Restarted from the file as it was before: it runs a (dead) and lacks c.
+    const restartedAt = Date.now();
+    await p.startHaproxy(before);
+    const want = [serverName(b.port), serverName(c.port)].sort();
+    expect(await until(async () => JSON.stringify(await p.routable()) === JSON.stringify(want), 5000)).toBe(
+      true,
+    );
+    console.log(`HAProxy restarted from a stale file → converged: ${Date.now() - restartedAt} ms`);
+  });
+});
+
+describeEbpf("lbwatch killed between a live add and the write behind it", () => {
+  it("takes the server out of rotation after restart, and leaves no staged file", async () => {
+    // A check that takes 3 s: the window between the live add and the file.
+    const slowCheck = [
+      process.execPath,
+      "-e",
+      "setTimeout(() => process.exit(require('child_process').spawnSync('haproxy', ['-c', '-f', process.argv[1]]).status), 3000)",
+      "{staged}",
+    ];
+    const p = await pair(43, { check: slowCheck });
+    await p.startHaproxy(await renderEmpty(p));
+    const run = await p.startLbwatch();
+    const a = await backend(p.base + 1);
+    expect(await until(async () => (await p.routable()).includes(serverName(a.port)), 3000)).toBe(true);
+    await until(async () => (await p.staged()).length > 0, 2000);
+    process.kill(run.pid, "SIGKILL");
+    await run.stop();
+    expect(await p.staged()).not.toEqual([]);
+    await a.kill();
+    await p.startLbwatch();
+    expect(await until(async () => !(await p.routable()).includes(serverName(a.port)), 5000)).toBe(true);
+    expect(await until(async () => (await p.staged()).length === 0, 10_000)).toBe(true);
+  });
+});
+
+describeEbpf("lbwatch and what an operator or a script does to HAProxy behind its back", () => {
+  it("keeps a server the operator put in maintenance out of rotation across its backend's restart", async () => {
+    const p = await pair(44);
+    await p.startHaproxy(await renderEmpty(p));
+    const run = await p.startLbwatch();
+    let a = await backend(p.base + 1);
+    expect(await until(async () => (await p.routable()).includes(serverName(a.port)), 3000)).toBe(true);
+    expect(await admin(p, `set server be_web/${serverName(a.port)} state maint`)).toBe("\n");
+    const applied = (field: "added" | "removed") =>
+      run.logs().filter((l) => l.msg === "target applied" && String(l[field]).includes(serverName(a.port))).length;
+    await a.kill();
+    expect(await until(() => applied("removed") === 1, 3000)).toBe(true);
+    a = await backend(p.base + 1);
+    expect(await until(() => applied("added") === 2, 3000)).toBe(true);
+    expect(await p.routable()).not.toContain(serverName(a.port));
+    // Once the operator sets it ready, it is lbwatch's again.
+    await admin(p, `set server be_web/${serverName(a.port)} state ready`);
+    expect(await served(p, a.port)).toBe(true);
+  });
+
+  it("removes a server added by hand and restores one deleted by hand, at the next resync", async () => {
+    const p = await pair(45, { resync: "500ms" });
+    await p.startHaproxy(await renderEmpty(p));
+    const run = await p.startLbwatch();
+    const a = await backend(p.base + 1);
+    expect(await until(async () => (await p.routable()).includes(serverName(a.port)), 3000)).toBe(true);
+    await admin(p, "add server be_web/by_hand 127.0.0.1:9");
+    await admin(p, "enable server be_web/by_hand");
+    await admin(p, `set server be_web/${serverName(a.port)} state maint`);
+    await admin(p, `del server be_web/${serverName(a.port)}`);
+    expect(await p.routable()).toEqual(["by_hand"]);
+    expect(
+      await until(
+        async () => JSON.stringify(await p.routable()) === JSON.stringify([serverName(a.port)]),
+        5000,
+      ),
+    ).toBe(true);
+    expect(
+      run.logs().find((l) => l.msg === "HAProxy differed from the desired servers: repaired"),
+    ).toMatchObject({
+      added: [serverName(a.port)],
+      removed: ["by_hand"],
+    });
+  });
+});
+
+describeEbpf("lbwatch stopping", () => {
+  it("exits within 2 s of SIGTERM while a check that ignores SIGTERM runs", async () => {
+    const hung = [
+      process.execPath,
+      "-e",
+      "process.on('SIGTERM', () => {}); setTimeout(() => {}, 30000)",
+      "{staged}",
+    ];
+    const p = await pair(46, { check: hung });
+    await p.startHaproxy(await renderEmpty(p));
+    const run = await p.startLbwatch();
+    await backend(p.base + 1);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    expect(await run.stop()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+/** The shipped template rendered with service web empty, as a HAProxy's first config. */
+async function renderEmpty(p: Pair): Promise<string> {
+  return (await compileTemplate(p.ws.template)).render(renderContext({ web: [] }));
+}
