@@ -47,9 +47,10 @@ export function describeError(err: unknown): { line: string; code: number } {
     return { line: `lbwatch: ${message}; see 'lbwatch --help'`, code: EXIT_USAGE };
   }
   if (isLbwatchError(err)) {
-    // E_CONFIG lists one problem per line by design; any other multi-line message (e.g. the hooks
+    // E_CONFIG lists one problem per line and E_TEMPLATE shows the source line under a caret, by
+    // design; any other multi-line message (e.g. the hooks
     // the probe tried) is joined into the single line a terminal, a log or a wrapper script expects.
-    const message = err.code === "E_CONFIG" ? err.message : oneLine(err.message);
+    const message = err.code === "E_CONFIG" || err.code === "E_TEMPLATE" ? err.message : oneLine(err.message);
     return {
       line: `lbwatch: ${err.code}: ${message}`,
       code: USAGE_CODES.has(err.code) ? EXIT_USAGE : EXIT_ERROR,

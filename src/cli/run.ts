@@ -1,5 +1,6 @@
 /** `lbwatch run`: the controller as a daemon, or one pass with --once; --dry-run prints diffs instead. */
 import type { Command } from "commander";
+import { LbwatchError } from "../errors.js";
 import { createLogger } from "../log.js";
 
 interface RunFlags {
@@ -21,7 +22,12 @@ async function run(flags: RunFlags): Promise<void> {
     ...(flags.dryRun ? { dryRun: { out: process.stdout, color: process.stdout.isTTY === true } } : {}),
   });
   if (flags.once) {
-    if (!(await controller.once())) process.exitCode = 1;
+    const statuses = await controller.once();
+    // A template that fails to render is bad input, like one that fails to compile: exit 2.
+    const broken = statuses.find((s) => s.state === "retrying" && s.lastError?.code === "E_TEMPLATE");
+    if (broken?.lastError) throw new LbwatchError("E_TEMPLATE", broken.lastError.message);
+    // A load balancer that is not running will start from the dest just written: that is success.
+    if (!statuses.every((s) => s.state === "ok" || s.state === "lb-down")) process.exitCode = 1;
     return;
   }
   // Listening before start() so that a signal during start-up still ends in a clean close. `on`,

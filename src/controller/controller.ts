@@ -110,14 +110,13 @@ export class Controller {
     return new Controller(config, await Controller.#buildTargets(config, options, lists), options, lists);
   }
 
-  /** --once: one full view from every source, one reconcile of every target; true when each is applied. */
-  async once(): Promise<boolean> {
+  /** --once: one full view from every source, one reconcile of every target; how each ended. */
+  async once(): Promise<TargetStatus[]> {
     await this.#startSources(true);
     for (const target of this.#targets) target.start();
     const statuses = await Promise.all(this.#targets.map((t) => t.settled()));
     await this.close();
-    // A load balancer that is not running will start from the dest just written: that is success.
-    return statuses.every((s) => s.state === "ok" || s.state === "lb-down");
+    return statuses;
   }
 
   /** Starts every source, then every target, then follows changes until close(). */

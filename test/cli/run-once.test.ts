@@ -63,6 +63,20 @@ describe("lbwatch run --once", () => {
     expect(result.stderr).toContain(`"backend":"b127_0_0_1_${poison}"`);
   });
 
+  it("exits 2 with file:line:column when the template fails to render with the listeners up", async () => {
+    const { base, ws } = await workspace(15, "{{#each services.web.backends}}\n  {{weight}}\n{{/each}}\n");
+    await writeFile(ws.dest, "old\n");
+    await listen(base + 3);
+    const result = await lbwatch("run", "--once", "-c", ws.config);
+    expect([result.exitCode, await ws.readDest()]).toEqual([2, "old\n"]);
+    expect(result.stderr.trim().split("\n").slice(-3)).toEqual([
+      `lbwatch: E_TEMPLATE: ${ws.template}:2:5: "weight" not defined`,
+      "  {{weight}}",
+      "    ^",
+    ]);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("with --dry-run prints the diff on stdout, exits 0 and writes nothing", async () => {
     const { base, ws } = await workspace(12);
     await listen(base + 1);

@@ -1,6 +1,7 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { execa } from "execa";
-import { afterEach, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
 import { describeEbpf } from "../helpers/ebpf.js";
 import { type ListenerProcess, startListenerProcess } from "../helpers/listener-process.js";
 import { createRoutedNetns, type TestNetns } from "../helpers/netns.js";
@@ -44,6 +45,20 @@ async function listen(addr: string, port: number, netns?: TestNetns): Promise<Li
 
 const destHas = (ws: Workspace, text: string) => async () => (await ws.readDest())?.includes(text) === true;
 const applied = (run: LbwatchRun) => run.logs().filter((l) => l.msg === "target applied");
+
+describe("lbwatch run without privileges", () => {
+  it("fails with E_BPF_PERM naming the capabilities, before anything else", async () => {
+    const base = portBlock(9);
+    const ws = await createWorkspace({ ports: `${base}-${base + 9}` });
+    cleanups.push(() => ws.remove());
+    await chmod(ws.dir, 0o777);
+    const result = await runCli(["run", "-c", ws.config], { asUser: 65534 });
+    expect([result.exitCode, result.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^lbwatch: E_BPF_PERM: .*CAP_BPF\+CAP_PERFMON/),
+    ]);
+  });
+});
 
 describeEbpf("lbwatch run (real probe, child process)", () => {
   it("adds a server that starts listening, runs the reload argv, removes it when killed, and exits 0 on SIGTERM", async () => {

@@ -129,7 +129,8 @@ describeEbpf("lbwatch and what an operator or a script does to HAProxy behind it
     expect(await until(async () => (await p.routable()).includes(serverName(a.port)), 3000)).toBe(true);
     expect(await admin(p, `set server be_web/${serverName(a.port)} state maint`)).toBe("\n");
     const applied = (field: "added" | "removed") =>
-      run.logs().filter((l) => l.msg === "target applied" && String(l[field]).includes(serverName(a.port))).length;
+      run.logs().filter((l) => l.msg === "target applied" && String(l[field]).includes(serverName(a.port)))
+        .length;
     await a.kill();
     expect(await until(() => applied("removed") === 1, 3000)).toBe(true);
     a = await backend(p.base + 1);
