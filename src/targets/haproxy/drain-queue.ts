@@ -38,10 +38,6 @@ export class DrainQueue {
     this.#limitMs = limitMs;
   }
 
-  get keys(): ReadonlySet<string> {
-    return new Set(this.#servers.keys());
-  }
-
   has(key: string): boolean {
     return this.#servers.has(key);
   }

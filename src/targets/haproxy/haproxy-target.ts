@@ -554,7 +554,7 @@ export class HaproxyTarget implements Target {
   }
 
   #memory(): Memory {
-    return { draining: this.#drains.keys, operator: this.#operator };
+    return { draining: this.#drains, operator: this.#operator };
   }
 
   /** A Runtime API call; a socket that is absent or refuses means HAProxy is not running. */

@@ -33,7 +33,7 @@ export interface RunningServer extends ServerRef {
 
 export interface Memory {
   /** Servers lbwatch took out of rotation to delete them. */
-  readonly draining: ReadonlySet<string>;
+  readonly draining: { has(key: string): boolean };
   /** Servers an operator put in maintenance or drain, by key, until they set them ready. */
   readonly operator: ReadonlyMap<string, Exclude<AdminState, "ready">>;
 }
