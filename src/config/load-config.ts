@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { LbwatchError } from "../errors.js";
 import { parseDuration } from "./duration.js";
+import { parseHttp } from "./http.js";
 import { canonicalIp } from "./ip-address.js";
 import { checkMapping, keyPath, Problems, show } from "./problems.js";
 import { parseServices } from "./services.js";
@@ -10,7 +11,7 @@ import { parseTargets } from "./targets.js";
 import type { Config, WaitConfig } from "./types.js";
 import { readUsers } from "./users.js";
 
-const TOP_KEYS = ["hostAddress", "hostAddress6", "wait", "resync", "services", "targets"] as const;
+const TOP_KEYS = ["hostAddress", "hostAddress6", "wait", "resync", "services", "targets", "http"] as const;
 export const DEFAULTS = {
   hostAddress: "127.0.0.1",
   hostAddress6: "::1",
@@ -41,7 +42,7 @@ function parseWait(value: unknown, problems: Problems): WaitConfig {
   return { minMs, maxMs };
 }
 
-async function parseYaml(file: string): Promise<unknown> {
+export async function parseYaml(file: string): Promise<unknown> {
   const text = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
     throw new LbwatchError("E_CONFIG", `${file}: cannot read the config file (${err.code ?? err.message})`, {
       cause: err,
@@ -73,8 +74,9 @@ export async function loadConfig(file: string): Promise<Config> {
     raw.resync === undefined ? DEFAULTS.resyncMs : (problems.take("resync", parseDuration(raw.resync)) ?? 0);
   const services = await parseServices(raw.services, problems, await readUsers());
   const targets = await parseTargets(raw.targets, dirname(path), problems);
+  const http = await parseHttp(raw.http, problems);
   problems.throwIfAny();
-  return { file: path, hostAddress, hostAddress6, wait, resyncMs, services, targets };
+  return { file: path, hostAddress, hostAddress6, wait, resyncMs, services, targets, http };
 }
 
 /** Valid but risky settings, one line each, for `lbwatch check` and the start of `lbwatch run`. */

@@ -54,6 +54,15 @@ export interface WaitConfig {
   maxMs: number;
 }
 
+/** Where the metrics, health and status endpoint listens (src/config/http.ts). */
+export type HttpListen =
+  | { kind: "tcp"; host: string; family: 4 | 6; port: number }
+  | { kind: "unix"; path: string };
+
+export interface HttpConfig {
+  listen: HttpListen;
+}
+
 export interface Config {
   /** Absolute path of the file this came from. */
   file: string;
@@ -65,4 +74,6 @@ export interface Config {
   resyncMs: number;
   services: ServiceRule[];
   targets: TargetConfig[];
+  /** Absent: no HTTP endpoint. */
+  http?: HttpConfig;
 }
