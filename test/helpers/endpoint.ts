@@ -1,6 +1,7 @@
 /** Requests to lbwatch's HTTP endpoint, over TCP or a unix socket, and a free loopback port for one. */
 import { type IncomingHttpHeaders, request } from "node:http";
 import { createServer } from "node:net";
+import { execa } from "execa";
 
 export type EndpointAddress = { port: number; host?: string } | { socketPath: string };
 
@@ -53,4 +54,10 @@ export function samples(text: string): Map<string, number> {
     map.set(line.slice(0, at), Number(line.slice(at + 1)));
   }
   return map;
+}
+
+/** What `promtool check metrics` (Debian's prometheus package) says of an exposition. */
+export async function promtoolCheck(text: string): Promise<{ exitCode: number | undefined; output: string }> {
+  const r = await execa("promtool", ["check", "metrics"], { input: text, reject: false, timeout: 10_000 });
+  return { exitCode: r.exitCode, output: r.stdout + r.stderr };
 }
