@@ -72,7 +72,7 @@ function targets(snapshot: ControllerSnapshot, now: number): string[] {
   const rows = snapshot.targets.map((t) => {
     const failures = t.failures > 0 ? ` (${t.failures} failed)` : "";
     const applied = t.lastApplied
-      ? `${when(t.lastApplied.at, now)} ${text(t.lastApplied.activation)}${typeof t.lastApplied.latencyMs === "number" ? ` ${t.lastApplied.latencyMs} ms` : ""}`
+      ? `${when(t.lastApplied.at, now)} ${text(t.lastApplied.activation)}${typeof t.lastApplied.latencyMs === "number" ? ` ${Math.round(t.lastApplied.latencyMs * 10) / 10} ms` : ""}`
       : "-";
     return [text(t.target), `${text(t.state)}${failures}`, when(t.since, now), applied];
   });
