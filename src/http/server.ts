@@ -17,6 +17,11 @@ const SOCKET_MODE = 0o660;
 /** A scraper or `lbwatch status` sends its request at once: a client that does not is cut off. */
 const HEADERS_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * A client that stops reading stalls its /status stream, and with it the /status queue: its socket
+ * is closed after this long without progress.
+ */
+const STALL_TIMEOUT_MS = 30_000;
 
 export interface HttpEndpoint {
   /** As http.listen names it: host:port, [v6]:port or the socket path. */
@@ -74,6 +79,7 @@ export async function startHttpServer(
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
     handler,
   );
+  server.setTimeout(STALL_TIMEOUT_MS);
   await bind(server, listen);
   // Errors after the bind (a client's reset) concern one connection, which node:http already dropped.
   server.on("error", (err) => log.warn({ err }, "http server error"));
