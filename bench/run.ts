@@ -1,7 +1,7 @@
 /**
  * `make bench` / `make bench-quick`: runs every benchmark in turn, writes bench/results/<name>.json,
  * the SVG plots and bench/results/summary.md (the README table). Bounded: a watchdog stops
- * everything past 10 minutes (6 in --quick). `--only=a,b` runs a subset of benchmarks,
+ * everything past 11 minutes (6 in --quick). `--only=a,b` runs a subset of benchmarks,
  * `--contenders=a,b` a subset of the load-balancer contenders; `--report` only redraws the plots and
  * summary.md from the result files.
  */
@@ -22,6 +22,7 @@ import { probeLatency } from "./probe-latency.js";
 import { probeOverhead } from "./probe-overhead.js";
 import { probeThroughput } from "./probe-throughput.js";
 import { renderScale } from "./render-scale.js";
+import { statusScrape } from "./status-scrape.js";
 
 const ALL: Benchmark[] = [
   probeThroughput,
@@ -29,6 +30,7 @@ const ALL: Benchmark[] = [
   probeOverhead,
   idleCpu,
   renderScale,
+  statusScrape,
   burst,
   lbContenders,
   lbIdleCpu,
@@ -76,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // 10,000 idle listeners and HAProxy checking them need more descriptors than a default shell allows.
   await execa("prlimit", ["--pid", String(process.pid), "--nofile=65536:65536"], { reject: false });
-  const budgetMs = quick ? 6 * 60_000 : 10 * 60_000;
+  const budgetMs = quick ? 6 * 60_000 : 11 * 60_000;
   const watchdog = setTimeout(() => {
     console.error(`bench: over the ${budgetMs / 60_000} min budget: stopping every helper`);
     void stopAll().finally(() => process.exit(1));

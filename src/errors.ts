@@ -14,7 +14,8 @@ export type ErrorCode =
   | "E_RELOAD_FAILED" // a target's reload command failed
   | "E_WRITE" // writing a destination failed
   | "E_HAPROXY_API" // the HAProxy Runtime API or master CLI answered with an error
-  | "E_LB_DOWN"; // the load balancer is not running: dest is written, activation waits for it
+  | "E_LB_DOWN" // the load balancer is not running: dest is written, activation waits for it
+  | "E_UNREACHABLE"; // `lbwatch status`: nothing answered at the status URL, or not with a status
 
 export class LbwatchError extends Error {
   readonly code: ErrorCode;

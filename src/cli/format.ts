@@ -21,7 +21,7 @@ export function eventJsonLine(ev: ListenEvent): string {
 }
 
 /** comm is chosen by the process (prctl): never let it write control sequences to a terminal. */
-function printable(text: string): string {
+export function printable(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 }

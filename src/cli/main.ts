@@ -6,9 +6,10 @@ import * as check from "./check.js";
 import * as events from "./events.js";
 import * as ls from "./ls.js";
 import * as run from "./run.js";
+import * as status from "./status.js";
 
 /** Subcommands, each in its own file exporting register(program). */
-const COMMANDS: { register(program: Command): void }[] = [events, ls, run, check, agent];
+const COMMANDS: { register(program: Command): void }[] = [events, ls, run, check, agent, status];
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;

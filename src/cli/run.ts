@@ -1,6 +1,7 @@
 /** `lbwatch run`: the controller as a daemon, or one pass with --once; --dry-run prints diffs instead. */
 import type { Command } from "commander";
 import { LbwatchError } from "../errors.js";
+import type { HttpEndpoint } from "../http/server.js";
 import { createLogger } from "../log.js";
 
 interface RunFlags {
@@ -15,12 +16,17 @@ async function run(flags: RunFlags): Promise<void> {
   const log = createLogger();
   // Loaded here, not at the top: the other subcommands should not pay for the controller's imports.
   const { Controller } = await import("../controller/controller.js");
+  const { Metrics } = await import("../metrics/metrics.js");
+  const { serveController } = await import("../http/endpoint.js");
+  const metrics = new Metrics();
   // An invalid config or template throws E_CONFIG / E_TEMPLATE: main() prints it and exits 2.
   const controller = await Controller.load({
     configFile: flags.config,
     log,
+    observer: metrics.observer,
     ...(flags.dryRun ? { dryRun: { out: process.stdout, color: process.stdout.isTTY === true } } : {}),
   });
+  metrics.observer.configReloaded(true);
   if (flags.once) {
     const statuses = await controller.once();
     // A template that fails to render is bad input, like one that fails to compile: exit 2.
@@ -38,13 +44,18 @@ async function run(flags: RunFlags): Promise<void> {
     onSignal = resolve;
   });
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  let endpoint: HttpEndpoint | undefined;
   try {
+    // Before start(): /healthz answers 503 while the sources deliver their first view, and a port
+    // in use is an E_CONFIG now rather than a surprise later.
+    endpoint = await serveController(controller, metrics, log);
     await controller.start();
     log.info({ config: flags.config, dryRun: flags.dryRun === true }, "lbwatch running");
     log.info({ signal: await stopped }, "stopping");
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
     await controller.close();
+    await endpoint?.close();
   }
 }
 

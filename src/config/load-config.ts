@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { LbwatchError } from "../errors.js";
 import { MAX_MS, parseDuration } from "./duration.js";
+import { parseHttp } from "./http.js";
 import { canonicalIp } from "./ip-address.js";
 import { checkMapping, keyPath, Problems, show } from "./problems.js";
 import { parseServices } from "./services.js";
@@ -11,7 +12,16 @@ import { parseTargets } from "./targets.js";
 import type { Config, WaitConfig } from "./types.js";
 import { readUsers } from "./users.js";
 
-const TOP_KEYS = ["hostAddress", "hostAddress6", "wait", "resync", "sources", "services", "targets"] as const;
+const TOP_KEYS = [
+  "hostAddress",
+  "hostAddress6",
+  "wait",
+  "resync",
+  "sources",
+  "services",
+  "targets",
+  "http",
+] as const;
 export const DEFAULTS = {
   hostAddress: "127.0.0.1",
   hostAddress6: "::1",
@@ -79,8 +89,19 @@ export async function loadConfig(file: string): Promise<Config> {
   const services = await parseServices(raw.services, problems, await readUsers());
   const targets = await parseTargets(raw.targets, dirname(path), problems);
   const sources = parseSources(raw.sources, problems);
+  const http = await parseHttp(raw.http, problems);
   problems.throwIfAny();
-  return { file: path, hostAddress, hostAddress6, wait, resyncMs, services, targets, sources };
+  return {
+    file: path,
+    hostAddress,
+    hostAddress6,
+    wait,
+    resyncMs,
+    services,
+    targets,
+    sources,
+    ...(http ? { http } : {}),
+  };
 }
 
 /** Valid but risky settings, one line each, for `lbwatch check` and the start of `lbwatch run`. */

@@ -80,6 +80,15 @@ export interface EtcdSourceConfig {
 
 export type SourceConfig = LocalSourceConfig | EtcdSourceConfig;
 
+/** Where the metrics, health and status endpoint listens (src/config/http.ts). */
+export type HttpListen =
+  | { kind: "tcp"; host: string; family: 4 | 6; port: number }
+  | { kind: "unix"; path: string };
+
+export interface HttpConfig {
+  listen: HttpListen;
+}
+
 export interface Config {
   /** Absolute path of the file this came from. */
   file: string;
@@ -93,4 +102,6 @@ export interface Config {
   targets: TargetConfig[];
   /** Where backends come from; default: the local source alone. */
   sources: SourceConfig[];
+  /** Absent: no HTTP endpoint. */
+  http?: HttpConfig;
 }

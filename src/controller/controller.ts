@@ -9,7 +9,7 @@ import { configWarnings, loadConfig } from "../config/load-config.js";
 import type { Config } from "../config/types.js";
 import { isLbwatchError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { backendKey } from "../registry/backend.js";
+import { type Backend, backendKey } from "../registry/backend.js";
 import { isEmptyChange, Registry, type RegistryChange } from "../registry/registry.js";
 import { ServiceLists } from "../render/service-lists.js";
 import { compileTemplate } from "../render/template.js";
@@ -55,27 +55,35 @@ export interface HistoryEntry {
   backendsWrong?: number;
 }
 
+/** A backend as /status shows it. */
+export interface StatusBackend {
+  id: string;
+  endpoint: string;
+  source: string;
+  host: string;
+  pid: number;
+  comm: string;
+  uid: number;
+  since: number;
+}
+
+export function statusBackend(b: Backend): StatusBackend {
+  const { id, endpoint, source, host, pid, comm, uid, since } = b;
+  return { id, endpoint, source, host, pid, comm, uid, since };
+}
+
 /** What /status shows: the controller's whole state, read without changing it. */
 export interface ControllerSnapshot {
-  services: Record<
-    string,
-    {
-      id: string;
-      endpoint: string;
-      source: string;
-      host: string;
-      pid: number;
-      comm: string;
-      uid: number;
-      since: number;
-    }[]
-  >;
+  services: Record<string, StatusBackend[]>;
   sources: SourceStatus[];
   targets: TargetStatus[];
   pending: boolean;
   lost: HistoryEntry[];
   resyncs: HistoryEntry[];
 }
+
+/** The snapshot without its backends, and the names of the services they belong to. */
+export type StatusSummary = Omit<ControllerSnapshot, "services"> & { services: string[] };
 
 export class Controller {
   readonly #options: ControllerOptions;
@@ -173,24 +181,43 @@ export class Controller {
     );
   }
 
-  /** Everything /status shows. O(backends): callers serve it without holding up the event loop for long. */
+  /** Everything /status shows. O(backends) in one go: in-process callers and tests. */
   snapshot(): ControllerSnapshot {
-    const services: ControllerSnapshot["services"] = Object.fromEntries(
-      this.#config.services.map((s) => [s.name, []]),
-    );
-    for (const b of this.#registry.backends()) {
-      const { id, endpoint, source, host, pid, comm, uid, since } = b;
-      services[b.service]?.push({ id, endpoint, source, host, pid, comm, uid, since });
-    }
+    const { services: names, ...rest } = this.summary();
+    const services: ControllerSnapshot["services"] = Object.fromEntries(names.map((name) => [name, []]));
+    for (const b of this.#registry.backends()) services[b.service]?.push(statusBackend(b));
+    return { services, ...rest };
+  }
+
+  /** The snapshot but its backends: O(services + targets + sources). */
+  summary(): StatusSummary {
     const targets = this.#targets.map((t) => t.status());
     return {
-      services,
+      services: this.#config.services.map((s) => s.name),
       sources: this.#sources.map((s) => s.status()),
       targets,
       pending: targets.some((t) => t.pending),
       lost: [...this.#lost],
       resyncs: [...this.#resyncs],
     };
+  }
+
+  /**
+   * The live backends, for /status to walk a slice at a time between events (src/http/status-body.ts).
+   * A change replaces a Backend object, never edits it; a walk across changes may meet a backend
+   * that was removed and added again twice.
+   */
+  backends(): IterableIterator<Backend> {
+    return this.#registry.backends();
+  }
+
+  backend(service: string, id: string): Backend | undefined {
+    return this.#registry.get(service, id);
+  }
+
+  /** The config in force (the last that loaded). */
+  get config(): Config {
+    return this.#config;
   }
 
   async #startSources(once: boolean): Promise<void> {
@@ -315,6 +342,7 @@ export class Controller {
       },
       (err: unknown) => {
         if (!isLbwatchError(err)) throw err;
+        this.#options.observer?.templateError(path);
         this.#log.error(
           { template: path, code: err.code, error: err.message },
           "template not recompiled: keeping the last good one",
@@ -334,6 +362,7 @@ export class Controller {
           targets = await Controller.#buildTargets(config, this.#options, this.#lists);
         } catch (err) {
           if (!isLbwatchError(err)) throw err;
+          this.#options.observer?.configReloaded(false);
           this.#log.error(
             { reason, code: err.code, error: err.message },
             "config not reloaded: keeping the running one",
@@ -353,6 +382,7 @@ export class Controller {
         for (const target of targets) target.start();
         this.#scheduleResync();
         await this.#watcher?.watch(config.file, this.#templates());
+        this.#options.observer?.configReloaded(true);
         this.#log.info(
           { reason, services: config.services.length, targets: config.targets.length },
           "config reloaded",

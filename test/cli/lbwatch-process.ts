@@ -35,6 +35,7 @@ export interface Workspace {
 export async function createWorkspace(options: {
   ports: string;
   template?: string;
+  /** Config lines appended at the top level (e.g. `http: …`). */
   extra?: string;
 }): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), "lbwatch-run-"));
@@ -67,6 +68,7 @@ export async function createWorkspace(options: {
       "    dest: lb.cfg",
       `    check: ${argv([node, "-e", CHECK_SCRIPT, "{staged}"])}`,
       `    reload: ${argv([node, "-e", RELOAD_SCRIPT, ws.marker])}`,
+      ...(options.extra ? [options.extra] : []),
       "",
     ].join("\n"),
   );

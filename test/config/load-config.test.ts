@@ -152,7 +152,7 @@ targets:
     const err = await configError("colour: blue\nhostAddress: ::1\n", dir);
     expect(err.message).toBe(
       [
-        "colour: unknown key; known keys: hostAddress, hostAddress6, wait, resync, sources, services, targets",
+        "colour: unknown key; known keys: hostAddress, hostAddress6, wait, resync, sources, services, targets, http",
         'hostAddress: "::1" is not an IPv4 address',
         "services: must be a mapping of at least one service name to its rule, e.g. web: {ports: [8000-8099]}",
         "targets: must be a non-empty list of {template, dest, check, reload}",

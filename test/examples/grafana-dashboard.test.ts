@@ -1,10 +1,12 @@
 /**
  * examples/grafana/lbwatch-dashboard.json against the metric names and labels issue 11 fixes: every
  * query (panels and variables) names only these metrics, with labels they have, and every metric has
- * a panel. A renamed metric or label breaks this test, not the operator's dashboard.
+ * a panel, and the table is what src/metrics/ exports. A renamed metric or label breaks this test,
+ * not the operator's dashboard.
  */
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { Metrics } from "../../src/metrics/metrics.js";
 
 type Kind = "counter" | "gauge" | "histogram";
 
@@ -132,6 +134,26 @@ describe("examples/grafana/lbwatch-dashboard.json", () => {
     expect(heatmap?.targets?.map((t) => t.expr)).toEqual([
       'sum by (le) (increase(lbwatch_event_to_routable_seconds_bucket{instance=~"$instance",target=~"$target",type=~"$type"}[$__rate_interval]))',
     ]);
+  });
+});
+
+describe("the metric table above", () => {
+  it("is what lbwatch exports: each metric of that kind, with exactly those labels", () => {
+    const metrics = new Metrics();
+    metrics.watch({ backendCounts: () => [], status: () => ({ sources: [], targets: [] }) });
+    const exported = Object.fromEntries(
+      metrics.registry
+        .getMetricsAsArray()
+        .map((m) => [
+          m.name,
+          { kind: m.type, labels: [...(m as unknown as { labelNames: string[] }).labelNames].sort() },
+        ]),
+    );
+    const table = Object.entries(METRICS).map(([name, m]) => [
+      name,
+      { kind: m.kind, labels: [...m.labels].sort() },
+    ]);
+    expect(table.map(([name]) => [name, exported[name as string]])).toEqual(table);
   });
 });
 

@@ -47,7 +47,7 @@ export class KnownServers implements ReadonlyMap<string, RunningServer> {
   }
 
   forEach(fn: (value: RunningServer, key: string, map: ReadonlyMap<string, RunningServer>) => void): void {
-    this.#servers.forEach((value, key) => fn(value, key, this));
+    for (const [key, value] of this.#servers) fn(value, key, this);
   }
 
   entries(): MapIterator<[string, RunningServer]> {

@@ -1,0 +1,112 @@
+import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { Controller } from "../../src/controller/controller.js";
+import { serveController } from "../../src/http/endpoint.js";
+import { Metrics } from "../../src/metrics/metrics.js";
+import type { SourceSink } from "../../src/sources/source.js";
+import { createWorkspace, until } from "../cli/lbwatch-process.js";
+import { claimAt, FakeSource } from "../controller/fake-source.js";
+import { fetchPath, freePort, samples } from "../helpers/endpoint.js";
+import { captureLog } from "../targets/capture-log.js";
+
+let cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  cleanups = [];
+});
+
+/** A fake source whose first view waits until the test releases it: the controller is starting till then. */
+class HeldSource extends FakeSource {
+  release = () => {};
+  readonly #held = new Promise<void>((resolve) => {
+    this.release = resolve;
+  });
+  override async start(sink: SourceSink): Promise<void> {
+    await this.#held;
+    return super.start(sink);
+  }
+}
+
+async function endpointOn(source: FakeSource) {
+  const port = await freePort();
+  const ws = await createWorkspace({ ports: "8000-8099", extra: `http: { listen: "127.0.0.1:${port}" }` });
+  cleanups.push(() => ws.remove());
+  const metrics = new Metrics();
+  const { log } = captureLog();
+  const controller = await Controller.load({
+    configFile: ws.config,
+    log,
+    observer: metrics.observer,
+    sources: () => [source],
+  });
+  cleanups.push(() => controller.close());
+  const endpoint = await serveController(controller, metrics, log);
+  cleanups.push(async () => endpoint?.close());
+  return { controller, ws, at: { port } };
+}
+
+describe("serveController", () => {
+  it("answers /healthz 503 with the reason until every source delivered its first view, then 200", async () => {
+    const source = new HeldSource([claimAt(8001)]);
+    const { controller, at } = await endpointOn(source);
+    const started = controller.start();
+    expect(await fetchPath(at, "/healthz")).toMatchObject({
+      status: 503,
+      body: "starting: not every source has delivered its first view\n",
+    });
+    source.release();
+    await started;
+    expect(await fetchPath(at, "/healthz")).toMatchObject({ status: 200, body: "ok\n" });
+  });
+
+  it("serves /status as the controller's snapshot and /metrics with the backends it counts", async () => {
+    const source = new FakeSource([claimAt(8001), claimAt(8002, { key: "8002", comm: "\u001b[2Jevil" })]);
+    const { controller, ws, at } = await endpointOn(source);
+    await controller.start();
+    source.listen(8003);
+    expect(await until(async () => (await ws.readDest())?.includes("8003") === true)).toBe(true);
+    expect(await until(() => controller.status().targets.every((t) => !t.pending))).toBe(true);
+    const status = await fetchPath(at, "/status");
+    expect(status.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(status.body)).toEqual(JSON.parse(JSON.stringify(controller.snapshot())));
+    const metrics = await fetchPath(at, "/metrics");
+    expect(metrics.headers["content-type"]).toBe("text/plain; version=0.0.4; charset=utf-8");
+    const s = samples(metrics.body);
+    expect(s.get('lbwatch_backends{service="web",source="fake"}')).toBe(3);
+    expect(s.get(`lbwatch_target_up{target="${ws.dest}"}`)).toBe(1);
+    expect(s.get('lbwatch_source_connected{source="fake"}')).toBe(1);
+    // comm is the process's own text: it never becomes a label value.
+    expect(metrics.body).not.toContain("evil");
+  });
+
+  it("counts a config reload that failed and one that worked", async () => {
+    const source = new FakeSource();
+    const { controller, ws, at } = await endpointOn(source);
+    await controller.start();
+    const reloaded = async (value: number) =>
+      until(
+        async () =>
+          samples((await fetchPath(at, "/metrics")).body).get("lbwatch_config_last_reload_successful") ===
+          value,
+      );
+    await appendFile(ws.config, "bogus: 1\n");
+    expect(await reloaded(0)).toBe(true);
+    await writeFile(ws.config, (await readFile(ws.config, "utf8")).replace("bogus: 1\n", ""));
+    expect(await reloaded(1)).toBe(true);
+  });
+
+  it("answers 404 for other paths and 405 for other methods; HEAD as GET without a body", async () => {
+    const { controller, at } = await endpointOn(new FakeSource());
+    await controller.start();
+    expect(await fetchPath(at, "/nope")).toMatchObject({
+      status: 404,
+      body: "not found: try /metrics, /healthz, /status\n",
+    });
+    expect(await fetchPath(at, "/metrics?x=1", "POST")).toMatchObject({
+      status: 405,
+      headers: expect.objectContaining({ allow: "GET, HEAD" }),
+      body: "only GET\n",
+    });
+    expect(await fetchPath(at, "/healthz", "HEAD")).toMatchObject({ status: 200, body: "" });
+  });
+});
