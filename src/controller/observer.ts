@@ -15,6 +15,4 @@ export interface Observer extends TargetObserver {
   resynced(source: string, reason: ReplaceReason, wrong: { listeners: number; backends: number }): void;
   /** A config reload was tried (file edit or SIGHUP). */
   configReloaded(ok: boolean): void;
-  /** An edited template did not compile, or a render failed. */
-  templateError(template: string): void;
 }

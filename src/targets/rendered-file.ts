@@ -12,7 +12,7 @@ import { snapshotContext } from "../render/service-lists.js";
 import { DestFile, type WriteMethod } from "./dest-file.js";
 import { renderDiff } from "./dry-run.js";
 import { contextWithout, findCulprits, Quarantine, type Suspect } from "./quarantine.js";
-import type { DesiredState, Renderer } from "./target.js";
+import type { DesiredState, Renderer, TargetObserver } from "./target.js";
 
 export interface DryRun {
   out: NodeJS.WritableStream;
@@ -27,9 +27,13 @@ export class RenderedFile {
   readonly #desired: DesiredState;
   readonly #dryRun: DryRun | undefined;
   readonly #signal: AbortSignal;
+  readonly #observer: TargetObserver | undefined;
   #renderer: Renderer;
-  /** Backend keys of the last render that passed the check; undefined until one did. */
-  #lastGood: Set<string> | undefined;
+  /**
+   * The context of the last render that passed the check (undefined until one did): copied lists, a
+   * pointer each, since its keys are needed only when a check fails.
+   */
+  #lastGood: RenderContext | undefined;
   /** --dry-run never changes dest: what was shown, so each distinct render prints once. */
   #lastDiffed: string | undefined;
 
@@ -40,7 +44,9 @@ export class RenderedFile {
     log: Logger;
     dryRun?: DryRun;
     signal: AbortSignal;
+    observer?: TargetObserver;
   }) {
+    this.#observer = options.observer;
     this.file = new DestFile(options.config, options.log, options.signal);
     this.quarantine = new Quarantine(options.log);
     this.#desired = options.desired;
@@ -68,7 +74,12 @@ export class RenderedFile {
   }
 
   render(context: RenderContext = this.context()): string {
-    return this.#renderer.render(context);
+    try {
+      return this.#renderer.render(context);
+    } catch (err) {
+      this.#observer?.templateError(this.#renderer.file);
+      throw err;
+    }
   }
 
   /**
@@ -83,12 +94,12 @@ export class RenderedFile {
     const current = await this.file.content(options.refresh);
     if (this.#dryRun) return this.#printDiff(current, text);
     if (text === current) {
-      this.#lastGood ??= keysOf(context);
+      this.#lastGood ??= snapshotContext(context);
       return "unchanged";
     }
     try {
       const method = await this.file.write(text, options);
-      this.#lastGood = keysOf(context);
+      this.#lastGood = snapshotContext(context);
       return method;
     } catch (err) {
       if (!isLbwatchError(err, "E_CHECK_FAILED")) throw err;
@@ -101,10 +112,11 @@ export class RenderedFile {
   /** After a failed check: keep out the backends that cause it; false when none does. */
   async #quarantineCulprits(context: RenderContext, reason: string, background: boolean): Promise<boolean> {
     const frozen = snapshotContext(context);
+    const good = this.#lastGood ? keysOf(this.#lastGood) : new Set<string>();
     const suspects: Suspect[] = [];
     for (const [service, s] of Object.entries(frozen.services)) {
       for (const b of s.backends) {
-        if (!this.#lastGood?.has(`${service}/${b.id}`)) suspects.push({ ...b, service });
+        if (!good.has(`${service}/${b.id}`)) suspects.push({ ...b, service });
       }
     }
     if (suspects.length === 0) return false;

@@ -57,6 +57,8 @@ export interface ApplyRecord {
 
 export interface TargetObserver {
   applied(record: ApplyRecord): void;
+  /** A template failed to render (or, from the controller, an edited one failed to compile). */
+  templateError(template: string): void;
 }
 
 export interface Target {

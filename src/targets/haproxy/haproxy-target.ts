@@ -27,6 +27,7 @@ import { Quiescence } from "../quiescence.js";
 import { LoadBalancerDown, ReconcileLoop } from "../reconcile-loop.js";
 import { createReloader, type Reloader } from "../reloader.js";
 import { RenderedFile } from "../rendered-file.js";
+import { Spacing } from "../spacing.js";
 import { removeStaleStaged } from "../staged-files.js";
 import type { Renderer, Target, TargetStatus } from "../target.js";
 import { type DeleteOutcome, DrainQueue } from "./drain-queue.js";
@@ -49,6 +50,8 @@ import { notAddable, type ParsedConfig, parseConfig } from "./server-lines.js";
 
 /** A HAProxy whose sockets are absent or refuse connections is not running (yet). */
 const NOT_RUNNING = /ENOENT|ECONNREFUSED/;
+/** The file lane takes at most 1/10 of the time (src/targets/spacing.ts). */
+const FILE_LANE_RATIO = 10;
 /** Backends up to this size have their state read before lbwatch takes servers out (operator states). */
 const OPERATOR_READ_LIMIT = 1000;
 /** A process named "haproxy" that listens may be a restart; anyone can take that name, so look at most this often. */
@@ -86,6 +89,8 @@ export class HaproxyTarget implements Target {
   /** Live passes, reloads and deletions: never two at once against one HAProxy. */
   readonly #lock = new SerialQueue();
   readonly #drains: DrainQueue;
+  readonly #spacing = new Spacing(FILE_LANE_RATIO);
+  #spaced: NodeJS.Timeout | undefined;
   #pending = new PendingChange();
   #full = true;
   #checkIdentity = false;
@@ -123,7 +128,7 @@ export class HaproxyTarget implements Target {
     this.#reloader = createReloader(deps.config, this.#abort.signal);
     this.#live = new ReconcileLoop(() => this.#livePass(), this.#log.child({ lane: "live" }));
     this.#fileLane = new ReconcileLoop(() => this.#filePass(), this.#log.child({ lane: "file" }));
-    this.#quiescence = new Quiescence(deps.wait, () => this.#fileLane.wake());
+    this.#quiescence = new Quiescence(deps.wait, () => this.#wakeFileLane());
     this.#drains = new DrainQueue((refs) => this.#lock.run(() => this.#delete(refs)), this.#log);
     this.#firstLive = new Promise((resolve) => {
       this.#firstLiveDone = resolve;
@@ -174,7 +179,12 @@ export class HaproxyTarget implements Target {
       ...worst,
       target: this.name,
       kind: this.kind,
-      pending: !this.#pending.empty || this.#quiescence.pending || this.#live.busy || this.#fileLane.busy,
+      pending:
+        !this.#pending.empty ||
+        this.#quiescence.pending ||
+        this.#spaced !== undefined ||
+        this.#live.busy ||
+        this.#fileLane.busy,
       quarantined: this.#file.quarantine.list(),
     };
     if (this.#lastApplied) status.lastApplied = this.#lastApplied;
@@ -195,6 +205,7 @@ export class HaproxyTarget implements Target {
 
   async close(): Promise<void> {
     this.#quiescence.cancel();
+    clearTimeout(this.#spaced);
     await Promise.all([this.#live.close(), this.#fileLane.close()]);
     this.#drains.clear();
     await this.#connection.close();
@@ -428,7 +439,29 @@ export class HaproxyTarget implements Target {
 
   // ---- file lane ----
 
+  /** A write behind the live lane: when `wait` says so, but never more than a tenth of the time. */
+  #wakeFileLane(): void {
+    const delay = this.#spacing.delay(Date.now());
+    if (delay === 0) {
+      this.#fileLane.wake();
+      return;
+    }
+    this.#spaced ??= setTimeout(() => {
+      this.#spaced = undefined;
+      this.#fileLane.wake();
+    }, delay);
+  }
+
   async #filePass(): Promise<void> {
+    const started = Date.now();
+    try {
+      await this.#writeBehind();
+    } finally {
+      this.#spacing.record(started, Date.now());
+    }
+  }
+
+  async #writeBehind(): Promise<void> {
     if (!this.#file.dryRun) await removeStaleStaged(this.name, this.#log);
     let version = this.#version;
     let context = this.#file.context();
