@@ -2,6 +2,7 @@
  * Issue 8's reproductions: lbwatch brings HAProxy back to the live listeners after any failure,
  * restart or crash, its own or HAProxy's, instead of trusting what it applied last.
  */
+import { execa } from "execa";
 import { afterEach, expect, it } from "vitest";
 import { compileTemplate } from "../../src/render/template.js";
 import { sendCommand } from "../../src/targets/haproxy/cli-socket.js";
@@ -167,6 +168,47 @@ describeEbpf("lbwatch and what an operator or a script does to HAProxy behind it
   });
 });
 
+describeEbpf("lbwatch's account of what it did", () => {
+  it("after a restart, names exactly the one server it added and the one it removed", async () => {
+    const p = await pair(48);
+    await p.startHaproxy(await renderEmpty(p));
+    const first = await p.startLbwatch();
+    const backends = await Promise.all(Array.from({ length: 9 }, (_, i) => backend(p.base + 1 + i)));
+    expect(await until(async () => (await p.routable()).length === 9, 5000)).toBe(true);
+    await first.stop();
+    await backends[0]?.kill();
+    const extra = await backend(p.base + 20);
+    const second = await p.startLbwatch();
+    expect(
+      await until(
+        async () =>
+          (await p.routable()).length === 9 && (await p.routable()).includes(serverName(extra.port)),
+        5000,
+      ),
+    ).toBe(true);
+    const applied = second.logs().filter((l) => l.msg === "target applied");
+    expect(applied.map((l) => [l.added, l.removed])).toEqual([
+      [[serverName(extra.port)], [serverName(p.base + 1)]],
+    ]);
+  });
+
+  it("counts nothing as wrong at a resync while listeners open and close during its snapshot", async () => {
+    const p = await pair(49, { resync: "200ms" });
+    await p.startHaproxy(await renderEmpty(p));
+    const run = await p.startLbwatch();
+    const churn = execa(process.execPath, ["-e", CHURN, String(p.base + 50), "40"], {
+      reject: false,
+      timeout: 20_000,
+    });
+    cleanups.push(async () => churn.kill());
+    const resyncs = () => run.logs().filter((l) => l.msg === "resynced from a fresh view");
+    expect(await until(() => resyncs().length >= 8, 10_000)).toBe(true);
+    churn.kill();
+    expect(resyncs().filter((l) => l.listenersWrong !== 0 || l.backendsWrong !== 0)).toEqual([]);
+    expect(resyncs().every((l) => l.level === 20)).toBe(true);
+  });
+});
+
 describeEbpf("lbwatch stopping", () => {
   it("exits within 2 s of SIGTERM while a check that ignores SIGTERM runs", async () => {
     const hung = [
@@ -185,6 +227,11 @@ describeEbpf("lbwatch stopping", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
+
+/** Listens on and closes argv[2] … argv[2]+argv[3]-1 over and over, as fast as it can. */
+const CHURN = `const net = require("net"); const base = Number(process.argv[1]); const n = Number(process.argv[2]);
+const cycle = (i) => { const s = net.createServer(); s.listen(base + (i % n), "127.0.0.1", () => s.close(() => setImmediate(() => cycle(i + 1)))); s.on("error", () => setImmediate(() => cycle(i + 1))); };
+for (let k = 0; k < 4; k++) cycle(k * 10);`;
 
 /** The shipped template rendered with service web empty, as a HAProxy's first config. */
 async function renderEmpty(p: Pair): Promise<string> {
