@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
 import { parse, stringify } from "yaml";
 import { readProcNetTcp } from "../../src/probe/proc-net-tcp.js";
-import { compileTemplate } from "../../src/render/template.js";
-import { RuntimeApi } from "../../src/targets/haproxy/runtime-api.js";
+import { RuntimeClient } from "../../src/targets/haproxy/runtime-client.js";
+import { RuntimeConnection } from "../../src/targets/haproxy/runtime-connection.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const DEADLINE_MS = 50_000;
@@ -98,33 +98,34 @@ async function main(): Promise<void> {
     delete config.services.web.cgroup;
     await writeFile(join(dir, "lbwatch.yaml"), stringify(config));
 
-    const template = await compileTemplate(target.template);
-    await writeFile(target.dest, template.render({ services: { web: { name: "web", backends: [] } } }));
     const lbPort = await freePort(18080, 18180);
     const env = {
       LBWATCH_HAPROXY_BIND: `127.0.0.1:${lbPort}`,
       LBWATCH_HAPROXY_STATS_SOCKET: target.haproxy.runtimeSocket,
     };
+    // lbwatch first, as on a fresh host: HAProxy has no config yet; lbwatch writes the one it starts from.
+    const lbwatch = spawn(join(root, "bin/lbwatch"), ["run", "-c", join(dir, "lbwatch.yaml")]);
+    const logs: Record<string, unknown>[] = [];
+    lbwatch.stderr?.on("data", (chunk: Buffer) => {
+      for (const l of chunk.toString().split("\n")) if (l.startsWith("{")) logs.push(JSON.parse(l));
+    });
+    await line(lbwatch, '"load balancer not running', "stderr");
+    console.log(
+      `lbwatch running with examples/haproxy/lbwatch.yaml; HAProxy not yet: dest written to ${target.dest}`,
+    );
     const haproxy = spawn(
       "haproxy",
       ["-W", "-db", "-S", target.haproxy.masterSocket, "-f", target.dest],
       env,
     );
     await line(haproxy, "Loading success", "stderr");
-    console.log(`HAProxy (master-worker) on 127.0.0.1:${lbPort}, sockets in ${dir}`);
-
-    const lbwatch = spawn(join(root, "bin/lbwatch"), ["run", "-c", join(dir, "lbwatch.yaml")]);
-    const logs: Record<string, unknown>[] = [];
-    lbwatch.stderr?.on("data", (chunk: Buffer) => {
-      for (const l of chunk.toString().split("\n")) if (l.startsWith("{")) logs.push(JSON.parse(l));
-    });
-    await line(lbwatch, '"lbwatch running"', "stderr");
-    console.log("lbwatch running with examples/haproxy/lbwatch.yaml\n");
+    console.log(`HAProxy (master-worker) started from it on 127.0.0.1:${lbPort}, sockets in ${dir}\n`);
 
     const get = async () =>
       (await fetch(`http://127.0.0.1:${lbPort}/`, { headers: { connection: "close" } })).text();
     // In rotation: listed and not in maintenance (a gone server is deleted once its connections end).
-    const api = new RuntimeApi(target.haproxy.runtimeSocket);
+    const connection = new RuntimeConnection(target.haproxy.runtimeSocket);
+    const api = new RuntimeClient(connection);
     const inRotation = async (port: number) =>
       (await api.serversState("be_web")).some((s) => s.port === port && (s.adminState & 1) === 0);
     const method = (id: string, key: "added" | "removed") =>
@@ -171,6 +172,7 @@ async function main(): Promise<void> {
     console.log(
       `${gone.port.toString().padEnd(8)} close→unrouted ${(unroutedAt - closedAt).toFixed(1)} ms  ${how}`,
     );
+    await connection.close();
   } finally {
     for (const child of children.reverse()) {
       child.kill("SIGTERM");

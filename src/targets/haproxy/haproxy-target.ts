@@ -109,6 +109,7 @@ export class HaproxyTarget implements Target {
   #desired: Desired | undefined;
   #static: { renderer: Renderer; keys: Set<string> } | undefined;
   #firstLive: Promise<void>;
+  #liveRan = false;
   #firstLiveDone: () => void = () => {};
   #lastApplied: TargetStatus["lastApplied"];
 
@@ -137,8 +138,7 @@ export class HaproxyTarget implements Target {
 
   start(): void {
     this.#live.wake();
-    // dest is what HAProxy runs until proven otherwise: it is read (first live pass) before it is rewritten.
-    void this.#firstLive.then(() => this.#fileLane.wake());
+    this.#fileLane.wake();
   }
 
   changed(change: RegistryChange): void {
@@ -214,12 +214,21 @@ export class HaproxyTarget implements Target {
   // ---- live lane ----
 
   async #livePass(): Promise<void> {
+    const first = !this.#liveRan;
+    this.#liveRan = true;
     try {
       await this.#lock.run(async () => {
         if (this.#checkIdentity && !this.#full) await this.#compareIdentity();
         if (this.#full) await this.#fullReconcile();
         else await this.#applyChange();
       });
+    } catch (err) {
+      // At first boot, "not running" is reported once dest is there for HAProxy to start from.
+      if (first && err instanceof LoadBalancerDown) {
+        this.#firstLiveDone();
+        await this.#fileLane.settled();
+      }
+      throw err;
     } finally {
       this.#firstLiveDone();
     }
@@ -462,6 +471,8 @@ export class HaproxyTarget implements Target {
   }
 
   async #writeBehind(): Promise<void> {
+    // dest is what HAProxy runs until proven otherwise: the first live pass reads it before it is rewritten.
+    await this.#firstLive;
     if (!this.#file.dryRun) await removeStaleStaged(this.name, this.#log);
     let version = this.#version;
     let context = this.#file.context();
