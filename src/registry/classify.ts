@@ -4,15 +4,12 @@ import type { ServiceRule } from "../config/types.js";
 import type { Logger } from "../log.js";
 import type { Listener } from "../probe/event.js";
 import type { BackendAddresses } from "./backend-address.js";
-import { backendId } from "./backend-id.js";
 import type { CgroupPaths } from "./cgroup-path.js";
 import { matchService } from "./match-rules.js";
 import { OncePerSocket } from "./once-per-socket.js";
 
 /** Where a listener belongs: its service and the address the load balancer reaches it on. */
 export interface Placement {
-  /** Identity of the backend within the registry: service and backend id. */
-  key: string;
   service: string;
   ip: IpAddress;
   port: number;
@@ -64,8 +61,7 @@ export class Classifier {
       return undefined;
     }
     const { ip } = resolved;
-    const key = `${rule.name}\0${backendId(ip.family, ip.address, listener.port)}`;
-    const placement: Placement = { key, service: rule.name, ip, port: listener.port };
+    const placement: Placement = { service: rule.name, ip, port: listener.port };
     if (cgroupPath !== undefined) placement.cgroup = cgroupPath;
     return placement;
   }

@@ -10,19 +10,10 @@ import type { Backend } from "../registry/backend.js";
 import { safeText } from "./safe-text.js";
 
 /** What a template sees of a backend: everything but the registry's own bookkeeping. */
-export interface BackendView {
-  id: string;
-  address: string;
-  port: number;
-  endpoint: string;
-  family: 4 | 6;
-  host: string;
-  pid: number;
-  comm: string;
-  uid: number;
-  netns: number;
-  backlog: number;
-}
+export type BackendView = Pick<
+  Backend,
+  "id" | "address" | "port" | "endpoint" | "family" | "host" | "pid" | "comm" | "uid" | "netns" | "backlog"
+>;
 
 export interface ServiceView {
   name: string;
