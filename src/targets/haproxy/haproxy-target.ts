@@ -335,8 +335,12 @@ export class HaproxyTarget implements Target {
     const fail = (key: string, result: { outcome: { status: string; message?: string } }) =>
       failures.push(`${key}: ${result.outcome.message ?? result.outcome.status}`);
 
-    await this.#noticeOperatorStates(plan.remove);
-    for (const result of await this.#client.setState(plan.remove, "maint")) {
+    // Both go out on the one connection at once; HAProxy answers the read before it runs the maint.
+    const [, removals] = await Promise.all([
+      this.#noticeOperatorStates(plan.remove),
+      this.#client.setState(plan.remove, "maint"),
+    ]);
+    for (const result of removals) {
       const key = serverKey(result.server);
       const known = this.#known.get(key);
       if (result.outcome.status === "ok" || result.outcome.status === "no-such-server") {
@@ -413,16 +417,17 @@ export class HaproxyTarget implements Target {
    */
   async #noticeOperatorStates(removing: readonly ServerRef[]): Promise<void> {
     const wanted = new Set(removing.map(serverKey));
-    const backends = new Set(removing.map((r) => r.backend));
-    for (const backend of backends) {
-      if (this.#known.countIn(backend) > OPERATOR_READ_LIMIT) continue;
-      for (const s of await this.#client.serversState(backend)) {
-        const key = serverKey(s);
-        if (!wanted.has(key) || this.#drains.has(key)) continue;
-        if (s.adminState & ADMIN_FMAINT) this.#operator.set(key, "maint");
-        else if (s.adminState & ADMIN_FDRAIN) this.#operator.set(key, "drain");
-        else this.#operator.delete(key);
-      }
+    const backends = [...new Set(removing.map((r) => r.backend))].filter(
+      (b) => this.#known.countIn(b) <= OPERATOR_READ_LIMIT,
+    );
+    // Sent before the maint commands (the caller does not wait in between), so they are read first.
+    const states = await Promise.all(backends.map((b) => this.#client.serversState(b)));
+    for (const s of states.flat()) {
+      const key = serverKey(s);
+      if (!wanted.has(key) || this.#drains.has(key)) continue;
+      if (s.adminState & ADMIN_FMAINT) this.#operator.set(key, "maint");
+      else if (s.adminState & ADMIN_FDRAIN) this.#operator.set(key, "drain");
+      else this.#operator.delete(key);
     }
   }
 
