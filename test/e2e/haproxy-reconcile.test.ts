@@ -204,7 +204,9 @@ describeEbpf("lbwatch's account of what it did", () => {
     const resyncs = () => run.logs().filter((l) => l.msg === "resynced from a fresh view");
     expect(await until(() => resyncs().length >= 8, 10_000)).toBe(true);
     churn.kill();
-    expect(resyncs().filter((l) => l.listenersWrong !== 0 || l.backendsWrong !== 0)).toEqual([]);
+    const wrong = resyncs().filter((l) => l.listenersWrong !== 0 || l.backendsWrong !== 0);
+    if (wrong.length) console.log(JSON.stringify(wrong));
+    expect(wrong).toEqual([]);
     expect(resyncs().every((l) => l.level === 20)).toBe(true);
   });
 });
