@@ -15,7 +15,7 @@ export type ErrorCode =
   | "E_WRITE" // writing a destination failed
   | "E_HAPROXY_API" // the HAProxy Runtime API or master CLI answered with an error
   | "E_LB_DOWN" // the load balancer is not running: dest is written, activation waits for it
-  | "E_UNREACHABLE"; // `lbwatch status`: nothing answered at the status URL, or not with a status
+  | "E_UNREACHABLE"; // a service lbwatch needs did not answer: the status URL, or a source at `run --once`
 
 export class LbwatchError extends Error {
   readonly code: ErrorCode;

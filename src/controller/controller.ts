@@ -7,7 +7,7 @@
  */
 import { configWarnings, loadConfig } from "../config/load-config.js";
 import type { Config } from "../config/types.js";
-import { isLbwatchError } from "../errors.js";
+import { isLbwatchError, LbwatchError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { type Backend, backendKey } from "../registry/backend.js";
 import { isEmptyChange, Registry, type RegistryChange } from "../registry/registry.js";
@@ -97,6 +97,10 @@ export class Controller {
   #resyncTimer: NodeJS.Timeout | undefined;
   #reloads: Promise<void> = Promise.resolve();
   #started = false;
+  #targetsStarted = false;
+  #onceMode = false;
+  /** Sources that delivered a full view at least once. */
+  readonly #viewed = new Set<string>();
   readonly #lost: HistoryEntry[] = [];
   readonly #resyncs: HistoryEntry[] = [];
   /** Backends per service and source (of the claim that speaks for each), kept per change for metrics. */
@@ -120,17 +124,34 @@ export class Controller {
 
   /** --once: one full view from every source, one reconcile of every target; how each ended. */
   async once(): Promise<TargetStatus[]> {
+    this.#onceMode = true;
     await this.#startSources(true);
+    const missing = this.#sources.filter((s) => !this.#viewed.has(s.id));
+    if (missing.length > 0) {
+      await this.close();
+      const which = missing.map((s) => `${s.id} (${s.status().detail ?? s.status().state})`).join(", ");
+      throw new LbwatchError(
+        "E_UNREACHABLE",
+        `no view from source ${which}: --once applies nothing without every source, since a config without its backends would take them out`,
+      );
+    }
     for (const target of this.#targets) target.start();
     const statuses = await Promise.all(this.#targets.map((t) => t.settled()));
     await this.close();
     return statuses;
   }
 
-  /** Starts every source, then every target, then follows changes until close(). */
+  /**
+   * Starts every source, then every target once each source delivered its first view, then follows
+   * changes until close(). A source that cannot deliver yet (etcd unreachable) holds the targets back,
+   * so what the load balancers run stays as it is (fail static) instead of losing that source's backends.
+   */
   async start(): Promise<void> {
     await this.#startSources(false);
-    for (const target of this.#targets) target.start();
+    const missing = this.#sources.filter((s) => !this.#viewed.has(s.id)).map((s) => s.id);
+    if (missing.length === 0) this.#startTargets();
+    else
+      this.#log.warn({ sources: missing }, "waiting for every source's first view before applying anything");
     this.#watcher = new InputWatcher(
       { onTemplate: (path) => this.#templateEdited(path), onConfig: (reason) => this.#reloadConfig(reason) },
       this.#log,
@@ -161,8 +182,10 @@ export class Controller {
 
   /** Healthy once every source delivered its first view, while each still works. */
   health(): { ok: true } | { ok: false; reason: string } {
-    if (!this.#started)
-      return { ok: false, reason: "starting: not every source has delivered its first view" };
+    const waiting = this.#sources.filter((s) => !this.#viewed.has(s.id)).map((s) => s.id);
+    if (!this.#started || waiting.length > 0) {
+      return { ok: false, reason: `starting: no first view yet from ${waiting.join(", ") || "the sources"}` };
+    }
     const bad = this.#sources.find((s) => s.status().state === "closed" || s.status().state === "starting");
     if (bad)
       return {
@@ -241,12 +264,23 @@ export class Controller {
     this.#started = true;
   }
 
+  #startTargets(): void {
+    this.#targetsStarted = true;
+    for (const target of this.#targets) target.start();
+  }
+
   #sinkFor(source: Source): SourceSink {
     return {
       replace: (claims, info) => {
         const change = this.#registry.replace(source.id, claims);
         this.#logReplace(source, info, change);
+        this.#viewed.add(source.id);
         this.#dispatch(change);
+        const waited = !this.#targetsStarted && this.#started && !this.#onceMode;
+        if (waited && this.#sources.every((s) => this.#viewed.has(s.id))) {
+          this.#log.info({ source: source.id }, "every source delivered its view: applying");
+          this.#startTargets();
+        }
       },
       update: (upserts, removals, firstEventTs) => {
         this.#dispatch(this.#registry.update(source.id, upserts, removals, firstEventTs));

@@ -104,3 +104,55 @@ describe("Controller with a fake source", () => {
 const RELOAD_FAILS_TWICE = `const fs = require("fs"); const n = Number(fs.readFileSync(process.argv[1], "utf8")) + 1; fs.writeFileSync(process.argv[1], String(n)); process.exit(n <= 2 ? 3 : 0)`;
 /** Ignores SIGTERM and leaves a child that keeps the pipes open. */
 const RELOAD_HANGS = `process.on("SIGTERM", () => {}); require("child_process").spawn("sleep", ["30"], { stdio: "inherit" }); setTimeout(() => {}, 60000)`;
+
+/** A source that cannot deliver its first view until `deliver()` (etcd unreachable at start). */
+class LateSource extends FakeSource {
+  override readonly id = "late";
+  #sink: import("../../src/sources/source.js").SourceSink | undefined;
+  override async start(sink: import("../../src/sources/source.js").SourceSink): Promise<void> {
+    this.#sink = sink;
+  }
+  deliver(): void {
+    this.#sink?.replace([claimAt(8090)], { reason: "relist" });
+  }
+}
+
+describe("Controller with a source that has no view yet", () => {
+  it("applies nothing (fail static) until every source delivered its first view, and is not healthy meanwhile", async () => {
+    const ws = await workspace();
+    await writeFile(ws.dest, "as it was\n");
+    const late = new LateSource();
+    const { log } = captureLog();
+    const controller = await Controller.load({
+      configFile: ws.config,
+      log,
+      sources: () => [new FakeSource([claimAt(8001)]), late],
+    });
+    cleanups.push(() => controller.close());
+    await controller.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect([await ws.readDest(), controller.health()]).toEqual([
+      "as it was\n",
+      { ok: false, reason: "starting: no first view yet from late" },
+    ]);
+    late.deliver();
+    expect(await until(async () => (await ws.readDest()) === line(8001) + line(8090))).toBe(true);
+    expect(controller.health()).toEqual({ ok: true });
+  });
+
+  it("fails run --once with E_UNREACHABLE naming the source, and writes nothing", async () => {
+    const ws = await workspace();
+    await writeFile(ws.dest, "as it was\n");
+    const { log } = captureLog();
+    const controller = await Controller.load({
+      configFile: ws.config,
+      log,
+      sources: () => [new LateSource()],
+    });
+    await expect(controller.once()).rejects.toMatchObject({
+      code: "E_UNREACHABLE",
+      message: expect.stringContaining("late"),
+    });
+    expect(await ws.readDest()).toBe("as it was\n");
+  });
+});
