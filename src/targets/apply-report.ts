@@ -14,6 +14,20 @@ export interface AppliedChange {
   removed: readonly string[];
 }
 
+/** Ids listed in a log line: all of them up to this many, then the count (a cold start adds thousands). */
+const IDS_LOGGED = 50;
+
+/** `added`/`removed` for a log line: the ids, and their number when they are too many to list. */
+export function idFields(applied: AppliedChange): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const key of ["added", "removed"] as const) {
+    const ids = applied[key];
+    fields[key] = ids.length > IDS_LOGGED ? ids.slice(0, IDS_LOGGED) : ids;
+    if (ids.length > IDS_LOGGED) fields[`${key}Count`] = ids.length;
+  }
+  return fields;
+}
+
 export function reportApplied(
   report: { log: Logger; observer: TargetObserver | undefined; target: string; clock: () => bigint },
   change: FoldedChange,
@@ -25,10 +39,7 @@ export function reportApplied(
   const now = report.clock();
   const latency = (ts: bigint | undefined) => (ts === undefined ? undefined : toMs(now - ts));
   const latencyMs = latency(change.firstEventTs);
-  report.log.info(
-    { added: applied.added, removed: applied.removed, latencyMs, activation, ...extra },
-    "target applied",
-  );
+  report.log.info({ ...idFields(applied), latencyMs, activation, ...extra }, "target applied");
   const latencies: ApplyRecord["latencies"] = [];
   const listen = latency(change.firstListenTs);
   const close = latency(change.firstCloseTs);

@@ -20,7 +20,7 @@ import type { Logger } from "../../log.js";
 import { type Backend, backendKey } from "../../registry/backend.js";
 import type { RegistryChange } from "../../registry/registry.js";
 import { SerialQueue } from "../../serial-queue.js";
-import { reportApplied, reportFailed } from "../apply-report.js";
+import { idFields, reportApplied, reportFailed } from "../apply-report.js";
 import type { TargetDeps } from "../file-target.js";
 import { PendingChange } from "../pending-change.js";
 import { Quiescence } from "../quiescence.js";
@@ -28,6 +28,7 @@ import { LoadBalancerDown, ReconcileLoop } from "../reconcile-loop.js";
 import { createReloader, type Reloader } from "../reloader.js";
 import { RenderedFile } from "../rendered-file.js";
 import { Spacing } from "../spacing.js";
+import { StageTimes } from "../stage-times.js";
 import { removeStaleStaged } from "../staged-files.js";
 import type { Renderer, Target, TargetStatus } from "../target.js";
 import { type DeleteOutcome, DrainQueue } from "./drain-queue.js";
@@ -248,14 +249,18 @@ export class HaproxyTarget implements Target {
   async #fullReconcile(): Promise<void> {
     const change = this.#pending.take();
     const started = this.#deps.clock();
+    const times = new StageTimes(this.#deps.clock);
     try {
       const info = await this.#runtime(() => this.#client.showInfo());
-      if (info.pid !== this.#pid) await this.#adopt(info.pid);
+      const adopted = info.pid !== this.#pid;
+      if (adopted) await this.#adopt(info.pid);
       const desired = this.#desiredFull();
+      times.lap("render");
       if (this.#runningRest !== undefined && desired.rest !== this.#runningRest) {
         this.#wantReload("the config changed outside the servers of its backends");
       }
       const live = await this.#runtime(() => this.#client.serversState());
+      times.lap("readState");
       this.#known.reset(
         live.map((s) => {
           const key = serverKey(s);
@@ -265,17 +270,21 @@ export class HaproxyTarget implements Target {
         }),
       );
       const plan = planFull(desired.servers, desired.proxies, [...this.#known.values()], this.#memory());
+      times.lap("plan");
       for (const [key, state] of plan.operatorSeen) {
         if (state === "ready") this.#operator.delete(key);
         else this.#operator.set(key, state);
       }
       const applied = await this.#execute(plan);
+      times.lap("runtimeApi");
+      this.#log.debug({ full: true, servers: desired.servers.size, ...times.ms }, "apply stages");
       this.#full = false;
       if (applied.added.length + applied.removed.length > 0) {
-        this.#log.warn(
-          { added: applied.added, removed: applied.removed },
-          "HAProxy differed from the desired servers: repaired",
-        );
+        // A HAProxy just (re)started runs what its file said: bringing it up to date is routine. The
+        // same process differing from what lbwatch applied is drift made behind its back.
+        if (adopted)
+          this.#log.info(idFields(applied), "HAProxy (re)started: brought up to the desired servers");
+        else this.#log.warn(idFields(applied), "HAProxy differed from the desired servers: repaired");
         this.#report(change, applied, started);
       }
     } catch (err) {
@@ -290,15 +299,20 @@ export class HaproxyTarget implements Target {
     if (this.#pending.empty) return;
     const change = this.#pending.take();
     const started = this.#deps.clock();
+    const times = new StageTimes(this.#deps.clock);
     try {
       const quarantined = this.#file.quarantine;
       const keep = (b: Backend) => !quarantined.has(backendKey(b));
       const present = this.#linesOf([...change.added, ...change.updated].filter(keep));
       const gone = this.#linesOf(change.removed);
+      times.lap("render");
       if (present.reload) this.#wantReload(present.reload);
       const removed = [...gone.servers.values()].filter((s) => !present.servers.has(serverKey(s)));
       const plan = planChange([...present.servers.values()], removed, this.#known, this.#memory());
+      times.lap("plan");
       const applied = await this.#execute(plan);
+      times.lap("runtimeApi");
+      this.#log.debug({ full: false, ...times.ms }, "apply stages");
       if (applied.added.length + applied.removed.length > 0) this.#report(change, applied, started);
     } catch (err) {
       this.#owe(change);
