@@ -6,7 +6,7 @@ import { createEtcdClient } from "../../src/etcd/client.js";
 import { backendKey, hostKey } from "../../src/etcd/keys.js";
 import { encodeBackendValue, encodeHostValue, type HostValue } from "../../src/etcd/values.js";
 import { claim } from "../helpers/claims.js";
-import { etcdPerSuite } from "../helpers/etcd.js";
+import { etcdPerSuite } from "../helpers/etcd-suite.js";
 import { layout, PREFIX } from "../helpers/etcd-keys.js";
 import { recordEvents } from "../helpers/etcd-watch.js";
 import { publishedBy, publisherArgv } from "../helpers/publisher-run.js";

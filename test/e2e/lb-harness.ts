@@ -9,7 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { compileTemplateText } from "../../src/render/template.js";
-import { type LbwatchRun, portBlock, startRun, type Workspace } from "../cli/lbwatch-process.js";
+import {
+  type LbwatchOptions,
+  type LbwatchRun,
+  portBlock,
+  startRun,
+  type Workspace,
+} from "../cli/lbwatch-process.js";
 import { childrenOf, freePort, type RunningHaproxy, startHaproxy } from "../helpers/haproxy.js";
 import { renderContext } from "../helpers/render-context.js";
 
@@ -51,12 +57,17 @@ async function writeConfig(
   services: ServiceLines,
   target: string[],
   resync = "0",
+  extra: string[] = [],
 ): Promise<void> {
   const lines = [
     "wait: { min: 5ms, max: 100ms }",
     `resync: ${resync}`,
+    ...extra,
     "services:",
-    ...Object.entries(services).flatMap(([name, rule]) => [`  ${name}:`, ...rule.map((l) => `    ${l}`)]),
+    // A service without rule lines is one fed only by other sources (etcd).
+    ...Object.entries(services).flatMap(([name, rule]) =>
+      rule.length === 0 ? [`  ${name}: {}`] : [`  ${name}:`, ...rule.map((l) => `    ${l}`)],
+    ),
     "targets:",
     ...target.map((l) => `  ${l}`),
     "",
@@ -66,8 +77,13 @@ async function writeConfig(
 
 const argv = (list: string[]) => `[${list.map((a) => JSON.stringify(a)).join(", ")}]`;
 
-async function start(ws: Workspace, base: number, cleanup: () => Promise<void>): Promise<Harness> {
-  const run = await startRun(ws).catch(async (err: unknown) => {
+async function start(
+  ws: Workspace,
+  base: number,
+  cleanup: () => Promise<void>,
+  options: LbwatchOptions = {},
+): Promise<Harness> {
+  const run = await startRun(ws, [], options).catch(async (err: unknown) => {
     await cleanup();
     throw err;
   });
@@ -87,7 +103,8 @@ async function start(ws: Workspace, base: number, cleanup: () => Promise<void>):
  * HAProxy started on the render of its services without backends, then lbwatch. `edit` may change
  * the template text first (the copy lives in the workspace, so a test can also edit it while lbwatch
  * runs); `services` replaces the default service web (given the port block's first port); `resync`
- * sets that key (default 0: off).
+ * sets that key (default 0: off); `extra` adds top-level config lines (`sources:`); `run` is handed to
+ * startRun (how long lbwatch may live).
  */
 export async function startHaproxyHarness(
   slot: number,
@@ -96,6 +113,8 @@ export async function startHaproxyHarness(
     wrap?: (argv: string[]) => string[];
     services?: (base: number) => ServiceLines;
     resync?: string;
+    extra?: string[];
+    run?: LbwatchOptions;
   } = {},
 ): Promise<Harness & { haproxy: RunningHaproxy }> {
   const base = portBlock(slot);
@@ -115,8 +134,9 @@ export async function startHaproxyHarness(
       `  haproxy: { runtimeSocket: ${haproxy.statsSocket}, masterSocket: ${haproxy.masterSocket} }`,
     ],
     options.resync,
+    options.extra,
   );
-  const harness = await start(ws, base, () => haproxy.stop());
+  const harness = await start(ws, base, () => haproxy.stop(), options.run);
   return { ...harness, haproxy };
 }
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Config, EtcdSourceConfig } from "../../src/config/types.js";
 import { createEtcdSource, type EtcdSourceTuning } from "../../src/sources/etcd-source.js";
 import type { BackendClaim, Source } from "../../src/sources/source.js";
-import { etcdPerSuite } from "../helpers/etcd.js";
+import { etcdPerSuite } from "../helpers/etcd-suite.js";
 import { backendValue, claimOf, keyOf, layout, PREFIX, putBackend, putHost } from "../helpers/etcd-keys.js";
 import { RecordingSink } from "../helpers/recording-sink.js";
 import { config as registryConfig } from "../registry/fakes.js";
