@@ -88,6 +88,14 @@ describe("several hosts behind one HAProxy, through agents and etcd", () => {
         (l) => l.msg === "target applied" && String(l.added) === id(2, 10),
       );
       expect(line).toMatchObject({ activation: "runtime-api", removed: [] });
+      // Templates see each backend's host: the hostId of the agent that published it.
+      const rendered = async () => (await lab.hostsFile()).split("\n").filter(Boolean).sort();
+      const expected = [
+        ...[0, 1, 2].map((i) => `${id(i, i)} ${host(i).name}`),
+        `${id(2, 10)} ${host(2).name}`,
+      ];
+      await until(async () => JSON.stringify(await rendered()) === JSON.stringify(expected.sort()), 3000);
+      expect(await rendered()).toEqual(expected.sort());
     } finally {
       await b.kill();
     }

@@ -103,8 +103,9 @@ async function start(
  * HAProxy started on the render of its services without backends, then lbwatch. `edit` may change
  * the template text first (the copy lives in the workspace, so a test can also edit it while lbwatch
  * runs); `services` replaces the default service web (given the port block's first port); `resync`
- * sets that key (default 0: off); `extra` adds top-level config lines (`sources:`); `run` is handed to
- * startRun (how long lbwatch may live).
+ * sets that key (default 0: off); `extra` adds top-level config lines (`sources:`); `files` adds a
+ * plain file target per entry (template text → dest NAME in the workspace, no check, no reload);
+ * `run` is handed to startRun (how long lbwatch may live).
  */
 export async function startHaproxyHarness(
   slot: number,
@@ -114,6 +115,7 @@ export async function startHaproxyHarness(
     services?: (base: number) => ServiceLines;
     resync?: string;
     extra?: string[];
+    files?: Record<string, string>;
     run?: LbwatchOptions;
   } = {},
 ): Promise<Harness & { haproxy: RunningHaproxy }> {
@@ -124,6 +126,8 @@ export async function startHaproxyHarness(
   const haproxy = await startHaproxy(compileTemplateText(source, "haproxy.cfg.hbs").render(empty), options);
   const ws = workspace(haproxy.dir, haproxy.cfg, join(haproxy.dir, "haproxy.cfg.hbs"));
   await writeFile(ws.template, options.edit ? options.edit(source) : source);
+  const files = Object.entries(options.files ?? {});
+  for (const [name, text] of files) await writeFile(join(ws.dir, `${name}.hbs`), text);
   await writeConfig(
     ws,
     services,
@@ -132,6 +136,7 @@ export async function startHaproxyHarness(
       "  dest: haproxy.cfg",
       `  check: ${argv(["haproxy", "-c", "-f", "{staged}"])}`,
       `  haproxy: { runtimeSocket: ${haproxy.statsSocket}, masterSocket: ${haproxy.masterSocket} }`,
+      ...files.flatMap(([name]) => [`- template: ${name}.hbs`, `  dest: ${name}`]),
     ],
     options.resync,
     options.extra,

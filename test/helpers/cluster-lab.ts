@@ -9,7 +9,7 @@
  * ports (an agent sees every namespace, so its rule names its own). `dual`, when asked for, is also a
  * local service of `run` for one host's namespace: the same backend then reaches `run` twice.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LbwatchOptions, type LbwatchRun, startLbwatch } from "../cli/lbwatch-process.js";
@@ -61,6 +61,8 @@ export interface ClusterLab {
   dualPort: number;
   /** `show servers state` of be_<service>. */
   servers(service?: string): ReturnType<typeof serversState>;
+  /** The render of `{{#each services.web.backends}}{{id}} {{host}}\n{{/each}}`, as last written. */
+  hostsFile(): Promise<string>;
   /** A GET through HAProxy routed to `service`. */
   get(service?: string): Promise<HttpAnswer>;
   /** Stops everything it started and removes what it made; idempotent. */
@@ -68,6 +70,9 @@ export interface ClusterLab {
 }
 
 export const LAB_PREFIX = "/lbwatch-lab";
+/** A second target of run: each web backend's id and the `host` its template context carries. */
+const HOSTS_FILE = "hosts.txt";
+const HOSTS_TEMPLATE = "{{#each services.web.backends}}{{id}} {{host}}\n{{/each}}";
 
 function agentConfig(
   lab: { prefix: string; base: number },
@@ -115,6 +120,7 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
           : {}),
         ...options.services,
       }),
+      files: { [HOSTS_FILE]: HOSTS_TEMPLATE },
       run,
     });
     cleanups.push(() => harness.stop());
@@ -163,6 +169,7 @@ export async function startClusterLab(options: ClusterLabOptions): Promise<Clust
       base: harness.base,
       dualPort,
       servers: (service = "web") => serversState(harness.haproxy.statsSocket, `be_${service}`),
+      hostsFile: () => readFile(join(harness.ws.dir, HOSTS_FILE), "utf8").catch(() => ""),
       get: (service = "web") => get(harness.haproxy.port, { host: service }),
       destroy,
     };
