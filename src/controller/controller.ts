@@ -19,7 +19,7 @@ import type { ReplaceInfo, Source, SourceContext, SourceSink, SourceStatus } fro
 import { killRunningCommands } from "../targets/command.js";
 import { createTargets } from "../targets/pick-target.js";
 import type { DryRun } from "../targets/rendered-file.js";
-import type { DesiredState, Target, TargetStatus } from "../targets/target.js";
+import type { DesiredState, Renderer, Target, TargetStatus } from "../targets/target.js";
 import type { Observer } from "./observer.js";
 import { InputWatcher } from "./watch.js";
 
@@ -89,6 +89,15 @@ export class Controller {
   #resyncTimer: NodeJS.Timeout | undefined;
   #reloads: Promise<void> = Promise.resolve();
   #started = false;
+  /**
+   * Targets start only once every source delivered a first full view, and hear of nothing before:
+   * a target reconciles the load balancer to the whole desired state, and one source's view without
+   * another's (etcd unreachable when run starts) would remove that source's backends from it.
+   */
+  #targetsStarted = false;
+  readonly #viewed = new Set<string>();
+  /** Templates recompiled while the targets wait: handed over when they start. */
+  readonly #renderers = new Map<Target, Renderer>();
   readonly #lost: HistoryEntry[] = [];
   readonly #resyncs: HistoryEntry[] = [];
   /** Backends per service and source (of the claim that speaks for each), kept per change for metrics. */
@@ -113,7 +122,16 @@ export class Controller {
   /** --once: one full view from every source, one reconcile of every target; true when each is applied. */
   async once(): Promise<boolean> {
     await this.#startSources(true);
-    for (const target of this.#targets) target.start();
+    const missing = this.#unviewed();
+    if (missing.length > 0) {
+      this.#log.error(
+        { sources: missing.map((s) => s.status()) },
+        "a source delivered no view: nothing applied (the load balancer keeps what it runs)",
+      );
+      await this.close();
+      return false;
+    }
+    this.#startTargets();
     const statuses = await Promise.all(this.#targets.map((t) => t.settled()));
     await this.close();
     // A load balancer that is not running will start from the dest just written: that is success.
@@ -123,7 +141,14 @@ export class Controller {
   /** Starts every source, then every target, then follows changes until close(). */
   async start(): Promise<void> {
     await this.#startSources(false);
-    for (const target of this.#targets) target.start();
+    const missing = this.#unviewed();
+    if (missing.length === 0) this.#startTargets();
+    else {
+      this.#log.warn(
+        { sources: missing.map((s) => s.id) },
+        "waiting for the first view of every source: the load balancer keeps what it runs until then",
+      );
+    }
     this.#watcher = new InputWatcher(
       { onTemplate: (path) => this.#templateEdited(path), onConfig: (reason) => this.#reloadConfig(reason) },
       this.#log,
@@ -161,7 +186,7 @@ export class Controller {
 
   /** Healthy once every source delivered its first view, while each still works. */
   health(): { ok: true } | { ok: false; reason: string } {
-    if (!this.#started)
+    if (!this.#started || !this.#targetsStarted)
       return { ok: false, reason: "starting: not every source has delivered its first view" };
     const bad = this.#sources.find((s) => s.status().state === "closed" || s.status().state === "starting");
     if (bad)
@@ -209,7 +234,7 @@ export class Controller {
       hostId,
       once,
       onListen: (l) => {
-        for (const t of this.#targets) t.noticeListen(l);
+        if (this.#targetsStarted) for (const t of this.#targets) t.noticeListen(l);
       },
       onKernelEvent: (type) => this.#options.observer?.kernelEvent(type),
       onEventsLost: (reason, count) => {
@@ -222,12 +247,28 @@ export class Controller {
     this.#started = true;
   }
 
+  #unviewed(): Source[] {
+    return this.#sources.filter((s) => !this.#viewed.has(s.id));
+  }
+
+  #startTargets(): void {
+    this.#targetsStarted = true;
+    for (const [target, renderer] of this.#renderers) target.setRenderer(renderer);
+    this.#renderers.clear();
+    for (const target of this.#targets) target.start();
+  }
+
   #sinkFor(source: Source): SourceSink {
     return {
       replace: (claims, info) => {
         const change = this.#registry.replace(source.id, claims);
         this.#logReplace(source, info, change);
         this.#dispatch(change);
+        this.#viewed.add(source.id);
+        if (this.#started && !this.#targetsStarted && this.#unviewed().length === 0) {
+          this.#log.info({ source: source.id }, "every source delivered its view: targets start");
+          this.#startTargets();
+        }
       },
       update: (upserts, removals, firstEventTs) => {
         this.#dispatch(this.#registry.update(source.id, upserts, removals, firstEventTs));
@@ -239,6 +280,7 @@ export class Controller {
     if (isEmptyChange(change)) return;
     this.#count(change);
     this.#lists.apply(change);
+    if (!this.#targetsStarted) return;
     for (const target of this.#targets) target.changed(change);
   }
 
@@ -305,7 +347,7 @@ export class Controller {
     if (this.#config.resyncMs <= 0) return;
     this.#resyncTimer = setInterval(() => {
       for (const source of this.#sources) void source.resync("timer");
-      for (const target of this.#targets) target.resync();
+      if (this.#targetsStarted) for (const target of this.#targets) target.resync();
     }, this.#config.resyncMs);
   }
 
@@ -319,7 +361,10 @@ export class Controller {
     compileTemplate(path).then(
       (renderer) => {
         this.#log.info({ template: path }, "template recompiled");
-        for (const target of users) target.setRenderer(renderer);
+        for (const target of users) {
+          if (this.#targetsStarted) target.setRenderer(renderer);
+          else this.#renderers.set(target, renderer);
+        }
       },
       (err: unknown) => {
         if (!isLbwatchError(err)) throw err;
@@ -357,8 +402,9 @@ export class Controller {
           config.services.map((s) => s.name),
           this.#registry.backends(),
         );
+        this.#renderers.clear();
         for (const source of this.#sources) await source.reconfigure(config);
-        for (const target of targets) target.start();
+        if (this.#targetsStarted) for (const target of targets) target.start();
         this.#scheduleResync();
         await this.#watcher?.watch(config.file, this.#templates());
         this.#log.info(

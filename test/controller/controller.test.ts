@@ -13,10 +13,10 @@ afterEach(async () => {
   cleanups = [];
 });
 
-/** A controller on a workspace's config (check + reload node argvs), fed by a FakeSource. */
-async function controllerOn(ws: Workspace, source: FakeSource) {
+/** A controller on a workspace's config (check + reload node argvs), fed by FakeSources. */
+async function controllerOn(ws: Workspace, ...sources: FakeSource[]) {
   const { log, lines } = captureLog();
-  const controller = await Controller.load({ configFile: ws.config, log, sources: () => [source] });
+  const controller = await Controller.load({ configFile: ws.config, log, sources: () => sources });
   cleanups.push(() => controller.close());
   return { controller, lines };
 }
@@ -97,6 +97,43 @@ describe("Controller with a fake source", () => {
     for (let port = 8010; port < 8050; port++) source.listen(port);
     expect(await until(async () => ((await ws.readDest()) ?? "").split("\n").length === 41)).toBe(true);
     expect(await ws.reloads()).toBeLessThanOrEqual(3);
+  });
+});
+
+describe("Controller with a source that has no view yet (etcd unreachable at start)", () => {
+  const running = "server b127_0_0_1_9999 127.0.0.1:9999\n";
+
+  it("leaves dest and the load balancer alone while the other source changes, then applies everything", async () => {
+    const ws = await workspace();
+    await writeFile(ws.dest, running);
+    const local = new FakeSource([claimAt(8001)], { id: "local" });
+    const remote = new FakeSource([], { id: "etcd-0", silent: true });
+    const { controller, lines } = await controllerOn(ws, local, remote);
+    await controller.start();
+    local.listen(8002);
+    await new Promise((r) => setTimeout(r, 300));
+    expect([await ws.readDest(), await ws.reloads(), controller.health().ok]).toEqual([running, 0, false]);
+    expect(lines.filter((l) => l.msg === "target applied")).toEqual([]);
+    remote.deliver([claimAt(8005, { key: "etcd-key", host: "h2" })]);
+    const all = line(8001) + line(8002) + line(8005);
+    expect(await until(async () => (await ws.readDest()) === all)).toBe(true);
+    expect(controller.health()).toEqual({ ok: true });
+  });
+
+  it("--once applies nothing and fails", async () => {
+    const ws = await workspace();
+    await writeFile(ws.dest, running);
+    const { log, lines } = captureLog();
+    const sources = () => [
+      new FakeSource([claimAt(8001)], { id: "local" }),
+      new FakeSource([], { id: "etcd-0", silent: true }),
+    ];
+    const controller = await Controller.load({ configFile: ws.config, log, sources });
+    expect(await controller.once()).toBe(false);
+    expect([await ws.readDest(), await ws.reloads()]).toEqual([running, 0]);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual([
+      "a source delivered no view: nothing applied (the load balancer keeps what it runs)",
+    ]);
   });
 });
 
