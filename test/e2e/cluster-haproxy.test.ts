@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBackendValue, encodeHostValue } from "../../src/etcd/values.js";
 import { backendId } from "../../src/registry/backend-id.js";
 import { isRoutable, type ServerState } from "../../src/targets/haproxy/runtime-answers.js";
-import { until } from "../cli/lbwatch-process.js";
+import { startRun, until } from "../cli/lbwatch-process.js";
 import { type ClusterLab, startClusterLab } from "../helpers/cluster-lab.js";
 import { waitFor } from "../helpers/http.js";
 import { type BackendProcess, startBackend } from "./backend-process.js";
@@ -301,5 +301,24 @@ describe("several hosts behind one HAProxy, through agents and etcd", () => {
     expect(await routed("dual", true)).toEqual(dualBefore);
     const dualId = backendId(4, host(1).address, lab.dualPort);
     expect(applied().filter((l) => String(l.removed).includes(dualId))).toEqual([]);
+  });
+
+  it("restarted while etcd is down, lbwatch run leaves HAProxy's remote servers alone until etcd answers", async () => {
+    const before = { web: await routed("web", true), dual: await routed("dual", true) };
+    expect(before.web).toHaveLength(2);
+    await lab.run.stop();
+    await Promise.all(lab.etcd.members.map((m) => m.kill()));
+    const again = await startRun(lab.harness.ws, [], { timeoutMs: 30_000 });
+    try {
+      await again.waitForLog((l) => l.msg === STALE, 5000);
+      await sleep(1500);
+      expect({ web: await routed("web", true), dual: await routed("dual", true) }).toEqual(before);
+      await Promise.all(lab.etcd.members.map((m) => m.start()));
+      await again.waitForLog((l) => l.msg === "etcd source watching", 10_000);
+      await sleep(500);
+      expect({ web: await routed("web", true), dual: await routed("dual", true) }).toEqual(before);
+    } finally {
+      await again.stop();
+    }
   });
 });
