@@ -16,11 +16,13 @@ const started = Date.now();
 const now = () => process.hrtime.bigint();
 const ms = (from: bigint, to: bigint) => `${(Number(to - from) / 1e6).toFixed(1)} ms`;
 
-let lab: ClusterLab | undefined;
+/** Set as soon as the lab starts: a Ctrl-C during start-up waits for it, then removes it. */
+let lab: Promise<ClusterLab> | undefined;
 let cleaning: Promise<void> | undefined;
 const cleanup = () => {
   cleaning ??= (async () => {
-    await lab?.destroy();
+    // A start that fails removes what it made itself.
+    await (await lab?.catch(() => undefined))?.destroy();
     console.log(
       `\nremoved the namespaces, the bridge, etcd, HAProxy and every process (demo took ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
@@ -54,8 +56,8 @@ async function unrouted(l: ClusterLab, port: number, withinMs: number): Promise<
 
 async function main(): Promise<void> {
   console.log("starting etcd, three hosts with an agent each, HAProxy and lbwatch run…");
-  const l = await startClusterLab({ hosts: 3, ttlSeconds: TTL_SECONDS });
-  lab = l;
+  lab = startClusterLab({ hosts: 3, ttlSeconds: TTL_SECONDS });
+  const l = await lab;
   console.log(`etcd on ${l.etcd.endpoints.join(", ")}; HAProxy on 127.0.0.1:${l.haproxy.port}`);
   for (const a of l.agents) {
     console.log(`  host ${a.host.name} at ${a.host.address}: lbwatch agent pid ${a.process?.pid}`);
