@@ -110,8 +110,10 @@ async function main(): Promise<void> {
   for (let i = 0; i < 12; i++) answers.add((await l.get()).body);
   console.log(`\nrequests now reach: ${[...answers].sort().join(", ")}`);
   const applied = l.harness.applied();
-  const by = new Set(applied.map((a) => String(a.activation)));
-  console.log(`HAProxy was changed ${applied.length} times, by: ${[...by].join(", ")}`);
+  const count = (activation: string) => applied.filter((a) => a.activation === activation).length;
+  console.log(
+    `HAProxy changed ${count("runtime-api")} times through the Runtime API, ${count("reload")} reloads; its config file written behind ${count("write")} times`,
+  );
 }
 
 const watchdog = setTimeout(() => {
