@@ -11,7 +11,7 @@ BPF_OBJ := bpf/lbwatch.bpf.o
 ADDON := native/build/Release/lbwatch.node
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-.PHONY: build deps demo test test-unit lint bench bench-quick clean install uninstall deb
+.PHONY: build deps demo demo-cluster test test-unit lint bench bench-quick clean install uninstall deb
 
 # make install / make uninstall / make deb (README "Install").
 PREFIX ?= /usr/local
@@ -67,6 +67,10 @@ test: build lint
 
 demo: build
 	npx tsx examples/demo/demo.ts
+
+# etcd, three simulated hosts (network namespaces) with an agent each, HAProxy and lbwatch run.
+demo-cluster: build
+	npx tsx examples/demo-cluster/demo.ts
 
 bench: build
 	npx tsx bench/run.ts

@@ -10,6 +10,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { burst } from "./burst.js";
+import { cluster } from "./cluster.js";
 import { idleCpu } from "./idle-cpu.js";
 import { lbContenders } from "./lb-contenders.js";
 import { lbIdleCpu } from "./lb-idle-cpu.js";
@@ -34,6 +35,7 @@ const ALL: Benchmark[] = [
   burst,
   lbContenders,
   lbIdleCpu,
+  cluster,
 ];
 const RESULTS = join(BENCH_DIR, "results");
 

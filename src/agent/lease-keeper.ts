@@ -50,14 +50,19 @@ export class LeaseKeeper {
   /**
    * The lease to write under: `candidate` (default: the current one) when it still lives with this
    * TTL, so that a restarted agent keeps its predecessor's keys instead of rewriting them; else a new one.
+   * An adopted lease is renewed at once: it may have less left than the first interval (the
+   * predecessor renewed up to an interval before it stopped, and the restart took time), and etcd
+   * reports what is left in whole seconds, so a living lease with under one second shows TTL 0
+   * (a missing one shows -1).
    */
   async acquire(candidate = this.#id): Promise<AcquiredLease> {
     const { client, ttlSeconds } = this.#options;
     let keys: string[] = [];
     if (candidate !== undefined) {
       const res = await client.leaseClient.leaseTimeToLive({ ID: candidate, keys: true });
-      keys = Number(res.TTL) > 0 ? res.keys.map((k) => k.toString("utf8")) : [];
-      if (Number(res.TTL) > 0 && Number(res.grantedTTL) === ttlSeconds) {
+      const lives = Number(res.TTL) >= 0;
+      keys = lives ? res.keys.map((k) => k.toString("utf8")) : [];
+      if (lives && Number(res.grantedTTL) === ttlSeconds && (await this.#keepAliveOnce(candidate)) > 0) {
         this.#id = candidate;
         return { id: candidate, keys, adopted: true };
       }

@@ -65,6 +65,9 @@ export function register(program: Command): void {
     .description("keep every target rendered from the live listeners: check, write atomically, reload")
     .option("-c, --config <file>", "config file", "./lbwatch.yaml")
     .option("--dry-run", "never write or reload: print a unified diff of each change on stdout")
-    .option("--once", "take one snapshot, render and apply, then exit (1 when a check or reload failed)")
+    .option(
+      "--once",
+      "take one snapshot, render and apply, then exit (1 when a check or reload failed, or a source had no view)",
+    )
     .action((flags: RunFlags) => run(flags));
 }

@@ -18,7 +18,7 @@ import { createSources } from "../sources/index.js";
 import type { ReplaceInfo, Source, SourceContext, SourceSink, SourceStatus } from "../sources/source.js";
 import { createTargets } from "../targets/pick-target.js";
 import type { DryRun } from "../targets/rendered-file.js";
-import type { DesiredState, Target, TargetStatus } from "../targets/target.js";
+import type { DesiredState, Renderer, Target, TargetStatus } from "../targets/target.js";
 import type { Observer } from "./observer.js";
 import { InputWatcher } from "./watch.js";
 
@@ -97,10 +97,15 @@ export class Controller {
   #resyncTimer: NodeJS.Timeout | undefined;
   #reloads: Promise<void> = Promise.resolve();
   #started = false;
+  /**
+   * Targets start only once every source delivered a first full view, and hear of nothing before:
+   * a target reconciles the load balancer to the whole desired state, and one source's view without
+   * another's (etcd unreachable when run starts) would remove that source's backends from it.
+   */
   #targetsStarted = false;
-  #onceMode = false;
-  /** Sources that delivered a full view at least once. */
   readonly #viewed = new Set<string>();
+  /** Templates recompiled while the targets wait: handed over when they start. */
+  readonly #renderers = new Map<Target, Renderer>();
   readonly #lost: HistoryEntry[] = [];
   readonly #resyncs: HistoryEntry[] = [];
   /** Backends per service and source (of the claim that speaks for each), kept per change for metrics. */
@@ -124,9 +129,8 @@ export class Controller {
 
   /** --once: one full view from every source, one reconcile of every target; how each ended. */
   async once(): Promise<TargetStatus[]> {
-    this.#onceMode = true;
     await this.#startSources(true);
-    const missing = this.#sources.filter((s) => !this.#viewed.has(s.id));
+    const missing = this.#unviewed();
     if (missing.length > 0) {
       await this.close();
       const which = missing.map((s) => `${s.id} (${s.status().detail ?? s.status().state})`).join(", ");
@@ -135,7 +139,7 @@ export class Controller {
         `no view from source ${which}: --once applies nothing without every source, since a config without its backends would take them out`,
       );
     }
-    for (const target of this.#targets) target.start();
+    this.#startTargets();
     const statuses = await Promise.all(this.#targets.map((t) => t.settled()));
     await this.close();
     return statuses;
@@ -148,10 +152,14 @@ export class Controller {
    */
   async start(): Promise<void> {
     await this.#startSources(false);
-    const missing = this.#sources.filter((s) => !this.#viewed.has(s.id)).map((s) => s.id);
+    const missing = this.#unviewed();
     if (missing.length === 0) this.#startTargets();
-    else
-      this.#log.warn({ sources: missing }, "waiting for every source's first view before applying anything");
+    else {
+      this.#log.warn(
+        { sources: missing.map((s) => s.id) },
+        "waiting for the first view of every source: the load balancer keeps what it runs until then",
+      );
+    }
     this.#watcher = new InputWatcher(
       { onTemplate: (path) => this.#templateEdited(path), onConfig: (reason) => this.#reloadConfig(reason) },
       this.#log,
@@ -182,7 +190,7 @@ export class Controller {
 
   /** Healthy once every source delivered its first view, while each still works. */
   health(): { ok: true } | { ok: false; reason: string } {
-    const waiting = this.#sources.filter((s) => !this.#viewed.has(s.id)).map((s) => s.id);
+    const waiting = this.#unviewed().map((s) => s.id);
     if (!this.#started || waiting.length > 0) {
       return { ok: false, reason: `starting: no first view yet from ${waiting.join(", ") || "the sources"}` };
     }
@@ -251,7 +259,7 @@ export class Controller {
       hostId,
       once,
       onListen: (l) => {
-        for (const t of this.#targets) t.noticeListen(l);
+        if (this.#targetsStarted) for (const t of this.#targets) t.noticeListen(l);
       },
       onKernelEvent: (type) => this.#options.observer?.kernelEvent(type),
       onEventsLost: (reason, count) => {
@@ -264,8 +272,14 @@ export class Controller {
     this.#started = true;
   }
 
+  #unviewed(): Source[] {
+    return this.#sources.filter((s) => !this.#viewed.has(s.id));
+  }
+
   #startTargets(): void {
     this.#targetsStarted = true;
+    for (const [target, renderer] of this.#renderers) target.setRenderer(renderer);
+    this.#renderers.clear();
     for (const target of this.#targets) target.start();
   }
 
@@ -274,11 +288,10 @@ export class Controller {
       replace: (claims, info) => {
         const change = this.#registry.replace(source.id, claims);
         this.#logReplace(source, info, change);
-        this.#viewed.add(source.id);
         this.#dispatch(change);
-        const waited = !this.#targetsStarted && this.#started && !this.#onceMode;
-        if (waited && this.#sources.every((s) => this.#viewed.has(s.id))) {
-          this.#log.info({ source: source.id }, "every source delivered its view: applying");
+        this.#viewed.add(source.id);
+        if (this.#started && !this.#targetsStarted && this.#unviewed().length === 0) {
+          this.#log.info({ source: source.id }, "every source delivered its view: targets start");
           this.#startTargets();
         }
       },
@@ -292,6 +305,7 @@ export class Controller {
     if (isEmptyChange(change)) return;
     this.#count(change);
     this.#lists.apply(change);
+    if (!this.#targetsStarted) return;
     for (const target of this.#targets) target.changed(change);
   }
 
@@ -358,7 +372,7 @@ export class Controller {
     if (this.#config.resyncMs <= 0) return;
     this.#resyncTimer = setInterval(() => {
       for (const source of this.#sources) void source.resync("timer");
-      for (const target of this.#targets) target.resync();
+      if (this.#targetsStarted) for (const target of this.#targets) target.resync();
     }, this.#config.resyncMs);
   }
 
@@ -372,7 +386,10 @@ export class Controller {
     compileTemplate(path).then(
       (renderer) => {
         this.#log.info({ template: path }, "template recompiled");
-        for (const target of users) target.setRenderer(renderer);
+        for (const target of users) {
+          if (this.#targetsStarted) target.setRenderer(renderer);
+          else this.#renderers.set(target, renderer);
+        }
       },
       (err: unknown) => {
         if (!isLbwatchError(err)) throw err;
@@ -412,8 +429,9 @@ export class Controller {
           config.services.map((s) => s.name),
           this.#registry.backends(),
         );
+        this.#renderers.clear();
         for (const source of this.#sources) await source.reconfigure(config);
-        for (const target of targets) target.start();
+        if (this.#targetsStarted) for (const target of targets) target.start();
         this.#scheduleResync();
         await this.#watcher?.watch(config.file, this.#templates());
         this.#options.observer?.configReloaded(true);

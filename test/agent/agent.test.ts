@@ -6,8 +6,8 @@ import { readBootId } from "../../src/sources/host-id.js";
 import type { Source, SourceContext, SourceSink } from "../../src/sources/source.js";
 import { packageVersion } from "../../src/version.js";
 import { claim } from "../helpers/claims.js";
-import { etcdPerSuite } from "../helpers/etcd.js";
 import { keyOf, layout, PREFIX } from "../helpers/etcd-keys.js";
+import { etcdPerSuite } from "../helpers/etcd-suite.js";
 import { captureLog } from "../targets/capture-log.js";
 
 const H3 = "10.77.0.3";

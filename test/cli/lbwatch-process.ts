@@ -75,7 +75,7 @@ export async function createWorkspace(options: {
   return ws;
 }
 
-/** A running `lbwatch run`, its stdout and its JSON log lines. */
+/** A running `lbwatch run` (or `agent`), its stdout and its JSON log lines. */
 export interface LbwatchRun {
   pid: number;
   stdout(): string;
@@ -85,16 +85,32 @@ export interface LbwatchRun {
     match: (line: Record<string, unknown>) => boolean,
     timeoutMs?: number,
   ): Promise<Record<string, unknown>>;
+  /** Sends a signal (SIGKILL for a crash, SIGSTOP/SIGCONT to freeze it). */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code once the process is gone. */
+  exited(): Promise<number | undefined>;
   /** SIGTERM, then the exit code (SIGKILL after 5 s). */
   stop(): Promise<number | undefined>;
 }
 
-export async function startRun(ws: Workspace, flags: string[] = []): Promise<LbwatchRun> {
-  const child: ResultPromise = execa(lbwatchBin, ["run", "-c", ws.config, ...flags], {
-    reject: false,
-    env: { LBWATCH_LOG_LEVEL: "debug" },
-    timeout: 60_000,
-  });
+export interface LbwatchOptions {
+  /** Starts the argv elsewhere (a SimulatedHost's spawn, inside its namespace). */
+  spawn?: (argv: string[], options: { env: Record<string, string> }) => ResultPromise;
+  /** The log message that says it is ready (default "lbwatch running"), awaited for 20 s. */
+  ready?: string;
+  /** The process is killed after this long whatever happens (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** `bin/lbwatch ...args` at log level debug; resolves once it logged `ready`. */
+export async function startLbwatch(args: string[], options: LbwatchOptions = {}): Promise<LbwatchRun> {
+  const env = { LBWATCH_LOG_LEVEL: "debug" };
+  const timeout = options.timeoutMs ?? 60_000;
+  const child: ResultPromise = options.spawn
+    ? options.spawn([lbwatchBin, ...args], { env })
+    : execa(lbwatchBin, args, { reject: false, env, timeout });
+  const bound = setTimeout(() => child.kill("SIGKILL"), timeout);
+  bound.unref();
   let out = "";
   let err = "";
   child.stdout?.on("data", (chunk: Buffer) => {
@@ -108,6 +124,11 @@ export async function startRun(ws: Workspace, flags: string[] = []): Promise<Lbw
       .split("\n")
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const exited = async () => {
+    const result = await child;
+    clearTimeout(bound);
+    return result.exitCode;
+  };
   const run: LbwatchRun = {
     pid: child.pid ?? 0,
     stdout: () => out,
@@ -119,16 +140,34 @@ export async function startRun(ws: Workspace, flags: string[] = []): Promise<Lbw
         throw new Error(`no matching log line within ${timeoutMs} ms; stderr:\n${err.slice(-3000)}`);
       return found;
     },
+    signal: (signal) => child.kill(signal),
+    exited,
     async stop() {
+      child.kill("SIGCONT");
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      const result = await child;
+      const code = await exited();
       clearTimeout(timer);
-      return result.exitCode;
+      return code;
     },
   };
-  await run.waitForLog((l) => l.msg === "lbwatch running", 20_000);
+  const ready = options.ready ?? "lbwatch running";
+  await run
+    .waitForLog((l) => l.msg === ready, 20_000)
+    .catch(async (e: unknown) => {
+      child.kill("SIGKILL");
+      await child;
+      throw e;
+    });
   return run;
+}
+
+export function startRun(
+  ws: Workspace,
+  flags: string[] = [],
+  options: LbwatchOptions = {},
+): Promise<LbwatchRun> {
+  return startLbwatch(["run", "-c", ws.config, ...flags], options);
 }
 
 /** Polls `what` every 20 ms until it holds or timeoutMs passes; returns whether it held. */

@@ -1,6 +1,7 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { execa } from "execa";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/haproxy.js";
 import { type ListenerProcess, startListenerProcess } from "../helpers/listener-process.js";
 import { createWorkspace, lbwatchBin, portBlock, type Workspace } from "./lbwatch-process.js";
 
@@ -95,5 +96,22 @@ describe("lbwatch run --once", () => {
     const result = await lbwatch("run", "--once", "-c", ws.config);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('services.web.ports[1]: "90x" is not a port or range');
+  });
+
+  it("exits 1 and changes nothing when its etcd source cannot list", async () => {
+    const { base, ws } = await workspace(16);
+    await writeFile(ws.dest, "old\n");
+    await listen(base + 3);
+    const nobody = await freePort();
+    const text = await readFile(ws.config, "utf8");
+    await writeFile(
+      ws.config,
+      `sources:\n  - local: {}\n  - etcd: { endpoints: ["http://127.0.0.1:${nobody}"], prefix: /x }\n${text}`,
+    );
+    const result = await lbwatch("run", "--once", "-c", ws.config);
+    expect([result.exitCode, await ws.readDest(), await ws.reloads()]).toEqual([1, "old\n", 0]);
+    expect(result.stderr.trim().split("\n").at(-1)).toMatch(
+      /^lbwatch: E_UNREACHABLE: no view from source etcd-0 /,
+    );
   });
 });

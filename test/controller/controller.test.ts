@@ -13,10 +13,10 @@ afterEach(async () => {
   cleanups = [];
 });
 
-/** A controller on a workspace's config (check + reload node argvs), fed by a FakeSource. */
-async function controllerOn(ws: Workspace, source: FakeSource) {
+/** A controller on a workspace's config (check + reload node argvs), fed by FakeSources. */
+async function controllerOn(ws: Workspace, ...sources: FakeSource[]) {
   const { log, lines } = captureLog();
-  const controller = await Controller.load({ configFile: ws.config, log, sources: () => [source] });
+  const controller = await Controller.load({ configFile: ws.config, log, sources: () => sources });
   cleanups.push(() => controller.close());
   return { controller, lines };
 }
@@ -100,59 +100,48 @@ describe("Controller with a fake source", () => {
   });
 });
 
+describe("Controller with a source that has no view yet (etcd unreachable at start)", () => {
+  const running = "server b127_0_0_1_9999 127.0.0.1:9999\n";
+
+  it("leaves dest and the load balancer alone while the other source changes, then applies everything", async () => {
+    const ws = await workspace();
+    await writeFile(ws.dest, running);
+    const local = new FakeSource([claimAt(8001)], { id: "local" });
+    const remote = new FakeSource([], { id: "etcd-0", silent: true });
+    const { controller, lines } = await controllerOn(ws, local, remote);
+    await controller.start();
+    local.listen(8002);
+    await new Promise((r) => setTimeout(r, 300));
+    expect([await ws.readDest(), await ws.reloads(), controller.health()]).toEqual([
+      running,
+      0,
+      { ok: false, reason: "starting: no first view yet from etcd-0" },
+    ]);
+    expect(lines.filter((l) => l.msg === "target applied")).toEqual([]);
+    remote.deliver([claimAt(8005, { key: "etcd-key", host: "h2" })]);
+    const all = line(8001) + line(8002) + line(8005);
+    expect(await until(async () => (await ws.readDest()) === all)).toBe(true);
+    expect(controller.health()).toEqual({ ok: true });
+  });
+
+  it("--once applies nothing and fails with E_UNREACHABLE naming the source", async () => {
+    const ws = await workspace();
+    await writeFile(ws.dest, running);
+    const { log } = captureLog();
+    const sources = () => [
+      new FakeSource([claimAt(8001)], { id: "local" }),
+      new FakeSource([], { id: "etcd-0", silent: true }),
+    ];
+    const controller = await Controller.load({ configFile: ws.config, log, sources });
+    await expect(controller.once()).rejects.toMatchObject({
+      code: "E_UNREACHABLE",
+      message: expect.stringContaining("no view from source etcd-0"),
+    });
+    expect([await ws.readDest(), await ws.reloads()]).toEqual([running, 0]);
+  });
+});
+
 /** Counts its runs in the file argv[1]; exits 3 on the first two. */
 const RELOAD_FAILS_TWICE = `const fs = require("fs"); const n = Number(fs.readFileSync(process.argv[1], "utf8")) + 1; fs.writeFileSync(process.argv[1], String(n)); process.exit(n <= 2 ? 3 : 0)`;
 /** Ignores SIGTERM and leaves a child that keeps the pipes open. */
 const RELOAD_HANGS = `process.on("SIGTERM", () => {}); require("child_process").spawn("sleep", ["30"], { stdio: "inherit" }); setTimeout(() => {}, 60000)`;
-
-/** A source that cannot deliver its first view until `deliver()` (etcd unreachable at start). */
-class LateSource extends FakeSource {
-  override readonly id = "late";
-  #sink: import("../../src/sources/source.js").SourceSink | undefined;
-  override async start(sink: import("../../src/sources/source.js").SourceSink): Promise<void> {
-    this.#sink = sink;
-  }
-  deliver(): void {
-    this.#sink?.replace([claimAt(8090)], { reason: "relist" });
-  }
-}
-
-describe("Controller with a source that has no view yet", () => {
-  it("applies nothing (fail static) until every source delivered its first view, and is not healthy meanwhile", async () => {
-    const ws = await workspace();
-    await writeFile(ws.dest, "as it was\n");
-    const late = new LateSource();
-    const { log } = captureLog();
-    const controller = await Controller.load({
-      configFile: ws.config,
-      log,
-      sources: () => [new FakeSource([claimAt(8001)]), late],
-    });
-    cleanups.push(() => controller.close());
-    await controller.start();
-    await new Promise((r) => setTimeout(r, 300));
-    expect([await ws.readDest(), controller.health()]).toEqual([
-      "as it was\n",
-      { ok: false, reason: "starting: no first view yet from late" },
-    ]);
-    late.deliver();
-    expect(await until(async () => (await ws.readDest()) === line(8001) + line(8090))).toBe(true);
-    expect(controller.health()).toEqual({ ok: true });
-  });
-
-  it("fails run --once with E_UNREACHABLE naming the source, and writes nothing", async () => {
-    const ws = await workspace();
-    await writeFile(ws.dest, "as it was\n");
-    const { log } = captureLog();
-    const controller = await Controller.load({
-      configFile: ws.config,
-      log,
-      sources: () => [new LateSource()],
-    });
-    await expect(controller.once()).rejects.toMatchObject({
-      code: "E_UNREACHABLE",
-      message: expect.stringContaining("late"),
-    });
-    expect(await ws.readDest()).toBe("as it was\n");
-  });
-});

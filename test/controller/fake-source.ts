@@ -21,19 +21,28 @@ export function claimAt(port: number, fields: Partial<BackendClaim> = {}): Backe
 }
 
 export class FakeSource implements Source {
-  readonly id = "fake";
+  readonly id: string;
   readonly kind = "fake";
   sink: SourceSink | undefined;
   resyncs = 0;
   readonly #initial: BackendClaim[];
+  readonly #silent: boolean;
 
-  constructor(initial: BackendClaim[] = []) {
+  /** `silent`: start() delivers nothing, as an etcd source that cannot list yet; deliver() later. */
+  constructor(initial: BackendClaim[] = [], options: { id?: string; silent?: boolean } = {}) {
     this.#initial = initial;
+    this.id = options.id ?? "fake";
+    this.#silent = options.silent ?? false;
   }
 
   async start(sink: SourceSink): Promise<void> {
     this.sink = sink;
-    sink.replace(this.#initial, { reason: "initial" });
+    if (!this.#silent) sink.replace(this.#initial, { reason: "initial" });
+  }
+
+  /** A full view, late (a silent source's first). */
+  deliver(claims: BackendClaim[]): void {
+    this.sink?.replace(claims, { reason: "reconnect" });
   }
 
   async resync(): Promise<void> {

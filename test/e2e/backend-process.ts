@@ -35,7 +35,7 @@ function firstLine(child: ResultPromise, prefix: string): Promise<number> {
 export async function startBackend(
   addr: string,
   port: number,
-  options: { count?: number; netns?: TestNetns } = {},
+  options: { count?: number; netns?: Pick<TestNetns, "spawn"> } = {},
 ): Promise<BackendProcess> {
   const argv = [process.execPath, script, addr, String(port), String(options.count ?? 1)];
   const child = options.netns

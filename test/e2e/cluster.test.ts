@@ -1,7 +1,8 @@
 /**
  * Several hosts on one machine: network namespaces on a bridge, etcd on the bridge in the host
- * namespace, a publisher process per host (the agent's own publishing code; the probe-driven agent
- * joins these tests with the local source), and the etcd source where the load balancer runs.
+ * namespace, a publisher process per host (the agent's own publishing code, without a probe), and the
+ * etcd source where the load balancer runs. The whole system (agents, HAProxy, lbwatch run) is
+ * cluster-haproxy.test.ts.
  */
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -9,7 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { compileTemplateText } from "../../src/render/template.js";
-import { type LbwatchRun, portBlock, startRun, type Workspace } from "../cli/lbwatch-process.js";
+import {
+  type LbwatchOptions,
+  type LbwatchRun,
+  portBlock,
+  startRun,
+  type Workspace,
+} from "../cli/lbwatch-process.js";
 import { childrenOf, freePort, type RunningHaproxy, startHaproxy } from "../helpers/haproxy.js";
 import { renderContext } from "../helpers/render-context.js";
 
@@ -51,12 +57,17 @@ async function writeConfig(
   services: ServiceLines,
   target: string[],
   resync = "0",
+  extra: string[] = [],
 ): Promise<void> {
   const lines = [
     "wait: { min: 5ms, max: 100ms }",
     `resync: ${resync}`,
+    ...extra,
     "services:",
-    ...Object.entries(services).flatMap(([name, rule]) => [`  ${name}:`, ...rule.map((l) => `    ${l}`)]),
+    // A service without rule lines is one fed only by other sources (etcd).
+    ...Object.entries(services).flatMap(([name, rule]) =>
+      rule.length === 0 ? [`  ${name}: {}`] : [`  ${name}:`, ...rule.map((l) => `    ${l}`)],
+    ),
     "targets:",
     ...target.map((l) => `  ${l}`),
     "",
@@ -66,8 +77,13 @@ async function writeConfig(
 
 const argv = (list: string[]) => `[${list.map((a) => JSON.stringify(a)).join(", ")}]`;
 
-async function start(ws: Workspace, base: number, cleanup: () => Promise<void>): Promise<Harness> {
-  const run = await startRun(ws).catch(async (err: unknown) => {
+async function start(
+  ws: Workspace,
+  base: number,
+  cleanup: () => Promise<void>,
+  options: LbwatchOptions = {},
+): Promise<Harness> {
+  const run = await startRun(ws, [], options).catch(async (err: unknown) => {
     await cleanup();
     throw err;
   });
@@ -87,7 +103,9 @@ async function start(ws: Workspace, base: number, cleanup: () => Promise<void>):
  * HAProxy started on the render of its services without backends, then lbwatch. `edit` may change
  * the template text first (the copy lives in the workspace, so a test can also edit it while lbwatch
  * runs); `services` replaces the default service web (given the port block's first port); `resync`
- * sets that key (default 0: off).
+ * sets that key (default 0: off); `extra` adds top-level config lines (`sources:`); `files` adds a
+ * plain file target per entry (template text → dest NAME in the workspace, no check, no reload);
+ * `run` is handed to startRun (how long lbwatch may live).
  */
 export async function startHaproxyHarness(
   slot: number,
@@ -96,6 +114,9 @@ export async function startHaproxyHarness(
     wrap?: (argv: string[]) => string[];
     services?: (base: number) => ServiceLines;
     resync?: string;
+    extra?: string[];
+    files?: Record<string, string>;
+    run?: LbwatchOptions;
   } = {},
 ): Promise<Harness & { haproxy: RunningHaproxy }> {
   const base = portBlock(slot);
@@ -105,6 +126,8 @@ export async function startHaproxyHarness(
   const haproxy = await startHaproxy(compileTemplateText(source, "haproxy.cfg.hbs").render(empty), options);
   const ws = workspace(haproxy.dir, haproxy.cfg, join(haproxy.dir, "haproxy.cfg.hbs"));
   await writeFile(ws.template, options.edit ? options.edit(source) : source);
+  const files = Object.entries(options.files ?? {});
+  for (const [name, text] of files) await writeFile(join(ws.dir, `${name}.hbs`), text);
   await writeConfig(
     ws,
     services,
@@ -113,10 +136,12 @@ export async function startHaproxyHarness(
       "  dest: haproxy.cfg",
       `  check: ${argv(["haproxy", "-c", "-f", "{staged}"])}`,
       `  haproxy: { runtimeSocket: ${haproxy.statsSocket}, masterSocket: ${haproxy.masterSocket} }`,
+      ...files.flatMap(([name]) => [`- template: ${name}.hbs`, `  dest: ${name}`]),
     ],
     options.resync,
+    options.extra,
   );
-  const harness = await start(ws, base, () => haproxy.stop());
+  const harness = await start(ws, base, () => haproxy.stop(), options.run);
   return { ...harness, haproxy };
 }
 

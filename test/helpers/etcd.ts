@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Etcd3 } from "etcd3";
 import { execa, type ResultPromise } from "execa";
-import { afterAll, beforeAll } from "vitest";
 import { freePort } from "./haproxy.js";
 
 export interface EtcdOptions {
@@ -215,33 +214,4 @@ export async function startEtcdCluster(size: number, options: EtcdOptions = {}):
 /** One member: the usual case. */
 export function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster> {
   return startEtcdCluster(1, options);
-}
-
-export interface EtcdSuite {
-  readonly cluster: EtcdCluster;
-  /** A client on every member. */
-  readonly client: Etcd3;
-}
-
-/** A cluster for the tests of the enclosing describe block: started before them, removed after. */
-export function etcdPerSuite(size = 1, options: EtcdOptions = {}): EtcdSuite {
-  let cluster: EtcdCluster | undefined;
-  let client: Etcd3 | undefined;
-  beforeAll(async () => {
-    cluster = await startEtcdCluster(size, options);
-    client = cluster.client();
-  }, 30_000);
-  afterAll(() => cluster?.destroy());
-  const started = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error("etcd is not started yet: use it inside a test or a hook");
-    return value;
-  };
-  return {
-    get cluster() {
-      return started(cluster);
-    },
-    get client() {
-      return started(client);
-    },
-  };
 }
