@@ -223,7 +223,10 @@ describe("several hosts behind one HAProxy, through agents and etcd", () => {
     }
     try {
       await routedBecomes([...steadyIds(), id(2, 31)], 5000);
-      const relisted = await lab.run.waitForLog((l) => l.msg === "resynced from a fresh view", 1000);
+      const relisted = await lab.run.waitForLog(
+        (l) => l.msg === "resynced from a fresh view" && l.source === "etcd-0",
+        1000,
+      );
       expect(relisted).toMatchObject({
         source: "etcd-0",
         reason: "relist",
