@@ -47,12 +47,12 @@ describe("Controller with a fake source", () => {
     expect(applied().at(-1)?.latencyMs).toBeGreaterThan(0);
   });
 
-  it("retries a failed reload with backoff until it succeeds, with no new change", async () => {
-    // The reload fails twice, then succeeds: nothing else happens in between.
+  it("retries a reload that fails three times with backoff until it succeeds, with no new change", async () => {
+    // The reload fails three times, then succeeds: nothing else happens in between.
     const ws = await workspace((text) =>
       text.replace(
         /reload: .*/,
-        `reload: ${JSON.stringify([node, "-e", RELOAD_FAILS_TWICE, join("/tmp", `lbwatch-reload-${process.pid}`)])}`,
+        `reload: ${JSON.stringify([node, "-e", RELOAD_FAILS_THRICE, join("/tmp", `lbwatch-reload-${process.pid}`)])}`,
       ),
     );
     const counter = join("/tmp", `lbwatch-reload-${process.pid}`);
@@ -62,11 +62,11 @@ describe("Controller with a fake source", () => {
     const { controller, lines } = await controllerOn(ws, source);
     await controller.start();
     expect(await until(() => lines.some((l) => l.msg === "target recovered"), 10_000)).toBe(true);
-    expect(Number(await readFile(counter, "utf8"))).toBe(3);
+    expect(Number(await readFile(counter, "utf8"))).toBe(4);
     const failed = lines.filter((l) => l.msg === "target not applied: retrying with backoff");
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ code: "E_RELOAD_FAILED", exitCode: 3 });
-    expect(lines.find((l) => l.msg === "target recovered")).toMatchObject({ failures: 2 });
+    expect(lines.find((l) => l.msg === "target recovered")).toMatchObject({ failures: 3 });
     expect(controller.status().targets[0]).toMatchObject({ state: "ok", failures: 0 });
   });
 
@@ -141,7 +141,7 @@ describe("Controller with a source that has no view yet (etcd unreachable at sta
   });
 });
 
-/** Counts its runs in the file argv[1]; exits 3 on the first two. */
-const RELOAD_FAILS_TWICE = `const fs = require("fs"); const n = Number(fs.readFileSync(process.argv[1], "utf8")) + 1; fs.writeFileSync(process.argv[1], String(n)); process.exit(n <= 2 ? 3 : 0)`;
+/** Counts its runs in the file argv[1]; exits 3 on the first three. */
+const RELOAD_FAILS_THRICE = `const fs = require("fs"); const n = Number(fs.readFileSync(process.argv[1], "utf8")) + 1; fs.writeFileSync(process.argv[1], String(n)); process.exit(n <= 3 ? 3 : 0)`;
 /** Ignores SIGTERM and leaves a child that keeps the pipes open. */
 const RELOAD_HANGS = `process.on("SIGTERM", () => {}); require("child_process").spawn("sleep", ["30"], { stdio: "inherit" }); setTimeout(() => {}, 60000)`;
