@@ -9,6 +9,7 @@ import { configWarnings, loadConfig } from "../config/load-config.js";
 import type { Config } from "../config/types.js";
 import { isLbwatchError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { Readiness, type WaitingStatus } from "../readiness/readiness.js";
 import { backendKey } from "../registry/backend.js";
 import { isEmptyChange, Registry, type RegistryChange } from "../registry/registry.js";
 import { ServiceLists } from "../render/service-lists.js";
@@ -42,6 +43,8 @@ const clock = () => process.hrtime.bigint();
 /** SIGTERM must stop `run` within 2 s whatever is queued: what an apply has not finished by then waits for the next start. */
 const CLOSE_GRACE_MS = 1500;
 const WRONG_IDS_LOGGED = 10;
+/** Targets start once gated backends had their first check (restarts keep them routed), or after this. */
+const FIRST_CHECKS_MAX_MS = 5000;
 /** Lost-event and resync entries kept for /status. */
 const HISTORY = 10;
 
@@ -68,6 +71,9 @@ export interface ControllerSnapshot {
       comm: string;
       uid: number;
       since: number;
+      ready: boolean;
+      /** A backend waiting to be ready: its checks so far. */
+      readiness?: WaitingStatus;
     }[]
   >;
   sources: SourceStatus[];
@@ -80,7 +86,8 @@ export interface ControllerSnapshot {
 export class Controller {
   readonly #options: ControllerOptions;
   readonly #log: Logger;
-  readonly #registry = new Registry();
+  readonly #readiness: Readiness;
+  readonly #registry: Registry;
   readonly #lists: ServiceLists;
   #config: Config;
   #targets: Target[];
@@ -100,19 +107,25 @@ export class Controller {
     this.#config = config;
     this.#targets = targets;
     this.#lists = lists;
+    this.#readiness = new Readiness(config.services, {
+      log: options.log,
+      ready: (b, at) => this.#dispatch(this.#registry.markReady(b.service, b.id, at)),
+    });
+    this.#registry = new Registry((service) => this.#readiness.gated(service));
   }
 
   /** Reads the config and compiles every template: throws E_CONFIG or E_TEMPLATE before anything runs. */
   static async load(options: ControllerOptions): Promise<Controller> {
     const config = await loadConfig(options.configFile);
     for (const warning of configWarnings(config)) options.log.warn({ warning }, "config warning");
-    const lists = new ServiceLists(config.services.map((s) => s.name));
+    const lists = new ServiceLists(config.services);
     return new Controller(config, await Controller.#buildTargets(config, options, lists), options, lists);
   }
 
   /** --once: one full view from every source, one reconcile of every target; true when each is applied. */
   async once(): Promise<boolean> {
     await this.#startSources(true);
+    await this.#firstChecks();
     for (const target of this.#targets) target.start();
     const statuses = await Promise.all(this.#targets.map((t) => t.settled()));
     await this.close();
@@ -123,6 +136,7 @@ export class Controller {
   /** Starts every source, then every target, then follows changes until close(). */
   async start(): Promise<void> {
     await this.#startSources(false);
+    await this.#firstChecks();
     for (const target of this.#targets) target.start();
     this.#watcher = new InputWatcher(
       { onTemplate: (path) => this.#templateEdited(path), onConfig: (reason) => this.#reloadConfig(reason) },
@@ -137,6 +151,7 @@ export class Controller {
     clearInterval(this.#resyncTimer);
     await this.#watcher?.close();
     await Promise.all(this.#sources.map((s) => s.close()));
+    this.#readiness.close();
     const closed = Promise.all(this.#targets.map((t) => t.close()));
     let timer: NodeJS.Timeout | undefined;
     const late = await Promise.race([
@@ -187,8 +202,12 @@ export class Controller {
       this.#config.services.map((s) => [s.name, []]),
     );
     for (const b of this.#registry.backends()) {
-      const { id, endpoint, source, host, pid, comm, uid, since } = b;
-      services[b.service]?.push({ id, endpoint, source, host, pid, comm, uid, since });
+      const { id, endpoint, source, host, pid, comm, uid, since, ready } = b;
+      const readiness = ready ? undefined : this.#readiness.status(b.service, id);
+      services[b.service]?.push({
+        ...{ id, endpoint, source, host, pid, comm, uid, since, ready },
+        ...(readiness ? { readiness } : {}),
+      });
     }
     const targets = this.#targets.map((t) => t.status());
     return {
@@ -222,12 +241,26 @@ export class Controller {
     this.#started = true;
   }
 
+  /** Bounded: a slow check delays the first apply, it does not hold it. */
+  async #firstChecks(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#readiness.firstAttempts(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, FIRST_CHECKS_MAX_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
   #sinkFor(source: Source): SourceSink {
     return {
       replace: (claims, info) => {
         const change = this.#registry.replace(source.id, claims);
         this.#logReplace(source, info, change);
         this.#dispatch(change);
+        // A resync delivers every backend again: one past its readiness deadline is tried again.
+        if (info.reason !== "initial") this.#readiness.retry(source.id);
       },
       update: (upserts, removals, firstEventTs) => {
         this.#dispatch(this.#registry.update(source.id, upserts, removals, firstEventTs));
@@ -240,6 +273,7 @@ export class Controller {
     this.#count(change);
     this.#lists.apply(change);
     for (const target of this.#targets) target.changed(change);
+    this.#readiness.changed(change);
   }
 
   #count(change: RegistryChange): void {
@@ -353,10 +387,10 @@ export class Controller {
         await Promise.all(this.#targets.map((t) => t.close()));
         this.#config = config;
         this.#targets = targets;
-        this.#lists.reset(
-          config.services.map((s) => s.name),
-          this.#registry.backends(),
-        );
+        // The new targets start from the whole state: what the new gates change needs no dispatch.
+        this.#readiness.configure(config.services);
+        this.#registry.regate((service) => this.#readiness.gated(service));
+        this.#lists.reset(config.services, this.#registry.backends());
         for (const source of this.#sources) await source.reconfigure(config);
         for (const target of targets) target.start();
         this.#scheduleResync();
