@@ -131,11 +131,7 @@ describeEbpf("lbwatch run with process names that try to write config", () => {
   beforeAll(async () => {
     h = await startHaproxyHarness(7, {
       // The issue's template line: the process name in a comment after each server.
-      edit: (t) =>
-        t.replace(
-          "{{endpoint}}{{> server-options}}",
-          "{{endpoint}}{{> server-options}} # {{comm}} pid {{pid}}",
-        ),
+      edit: (t) => t.replace("{{> server-options}}", "{{> server-options}} # {{comm}} pid {{pid}}"),
       services: (base) => ({
         web: [`ports: [${base}-${base + 49}]`],
         root: [`ports: [${base + 50}-${base + 99}]`, "uid: [0]"],
