@@ -98,7 +98,7 @@ describe("template helpers", () => {
     ['{{bareWords "a\nb"}}', '/t.hbs:1:1: bareWords: "a\\nb" holds characters'],
     ['{{bareWords "it\'s"}}', "holds characters"],
     ['{{bareWords "a;b"}} {{bareWords "a{b"}}', "holds characters"],
-    ['{{bareWords "${HOME}"}}', "holds characters"],
+    ['{{bareWords "$HOME"}}', "holds characters"],
     ['{{oneOf services.web.meta.mode "http"}}', '/t.hbs:1:1: oneOf: "tcp" is not one of http'],
     ['{{oneOf services.web.meta.absent "http" "tcp"}}', "/t.hbs:1:1: oneOf: nothing is not one of http, tcp"],
     ['x {{required services.web.meta.bind "meta.bind"}}', "/t.hbs:1:3: required: meta.bind is required"],
