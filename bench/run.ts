@@ -21,6 +21,7 @@ import { writeSummary } from "./lib/summary.js";
 import { probeLatency } from "./probe-latency.js";
 import { probeOverhead } from "./probe-overhead.js";
 import { probeThroughput } from "./probe-throughput.js";
+import { ready } from "./ready.js";
 import { renderScale } from "./render-scale.js";
 
 const ALL: Benchmark[] = [
@@ -32,6 +33,7 @@ const ALL: Benchmark[] = [
   burst,
   lbContenders,
   lbIdleCpu,
+  ready,
 ];
 const RESULTS = join(BENCH_DIR, "results");
 
