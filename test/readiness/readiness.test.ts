@@ -6,6 +6,7 @@ import { Readiness } from "../../src/readiness/readiness.js";
 import type { Backend } from "../../src/registry/backend.js";
 import { Registry, type RegistryChange } from "../../src/registry/registry.js";
 import type { BackendClaim } from "../../src/sources/source.js";
+import { claimAt } from "../controller/fake-source.js";
 import { freePort } from "../helpers/haproxy.js";
 import { recordingLogger } from "../registry/fakes.js";
 
@@ -51,22 +52,6 @@ const rule = (name: string, ready?: ReadyGate): ServiceRule => ({
   netns: { kind: "any" },
   ...(ready ? { ready } : {}),
 });
-const claim = (port: number, fields: Partial<BackendClaim> = {}): BackendClaim => ({
-  key: String(port),
-  service: "web",
-  family: 4,
-  address: "127.0.0.1",
-  port,
-  host: "h1",
-  pid: 7,
-  comm: "app",
-  uid: 0,
-  netns: 1,
-  backlog: 128,
-  since: 0,
-  ...fields,
-});
-
 /** Registry and Readiness wired as the controller wires them; `changes` records what targets would see. */
 function wired(services: ServiceRule[]) {
   const { log, lines } = recordingLogger();
@@ -103,7 +88,7 @@ describe("Readiness", () => {
   it("checks a new backend at once, backs off from 10 ms, and runs nothing once it is ready", async () => {
     const b = await backend(150);
     const w = wired([rule("web", gate())]);
-    w.listen(claim(b.port));
+    w.listen(claimAt(b.port));
     expect(w.ready(b.port)).toBe(false);
     expect(await until(() => w.ready(b.port) === true, 2000)).toBe(true);
     const tries = b.times.length;
@@ -131,7 +116,7 @@ describe("Readiness", () => {
   it("leaves a backend of a service without a gate alone: ready from the start, never checked", async () => {
     const b = await backend(0);
     const w = wired([rule("web")]);
-    w.listen(claim(b.port));
+    w.listen(claimAt(b.port));
     await sleep(50);
     expect([w.ready(b.port), b.times.length]).toEqual([true, 0]);
   });
@@ -139,7 +124,7 @@ describe("Readiness", () => {
   it("gives up at the deadline, logs it with the process, and tries again when its source resyncs", async () => {
     const b = await backend(undefined);
     const w = wired([rule("web", gate({ deadlineMs: 300 }))]);
-    w.listen(claim(b.port, { pid: 4242, comm: "gunicorn" }));
+    w.listen(claimAt(b.port, { pid: 4242, comm: "gunicorn" }));
     expect(await until(() => w.lines.some((l) => l.level === 40), 2000)).toBe(true);
     const tries = b.times.length;
     expect(w.lines.find((l) => l.level === 40)).toEqual({
@@ -173,7 +158,7 @@ describe("Readiness", () => {
   it("stops checking a backend that goes away", async () => {
     const b = await backend(undefined);
     const w = wired([rule("web", gate())]);
-    w.listen(claim(b.port));
+    w.listen(claimAt(b.port));
     expect(await until(() => b.times.length >= 3, 2000)).toBe(true);
     w.close(String(b.port));
     await sleep(60);
@@ -186,7 +171,7 @@ describe("Readiness", () => {
   it("resolves firstAttempts once every backend had its first try, ready or not", async () => {
     const [up, down] = [await backend(0), await backend(undefined)];
     const w = wired([rule("web", gate())]);
-    w.listen(claim(up.port), claim(down.port));
+    w.listen(claimAt(up.port), claimAt(down.port));
     await w.readiness.firstAttempts();
     expect([w.ready(up.port), w.ready(down.port), up.times.length, down.times.length]).toEqual([
       true,
@@ -213,7 +198,7 @@ describe("Readiness", () => {
     const port = (silent.address() as { port: number }).port;
     const w = wired([rule("web", gate({ timeoutMs: 300 }))]);
     w.listen(
-      ...Array.from({ length: 40 }, (_, i) => claim(port, { key: `k${i}`, address: `127.0.0.${i + 2}` })),
+      ...Array.from({ length: 40 }, (_, i) => claimAt(port, { key: `k${i}`, address: `127.0.0.${i + 2}` })),
     );
     await sleep(200);
     expect([open, maxOpen]).toEqual([32, 32]);
@@ -226,7 +211,7 @@ describe("Readiness", () => {
   it("stops the checks of a service whose gate the config removed", async () => {
     const b = await backend(undefined);
     const w = wired([rule("web", gate())]);
-    w.listen(claim(b.port));
+    w.listen(claimAt(b.port));
     expect(await until(() => b.times.length >= 2, 2000)).toBe(true);
     w.readiness.configure([rule("web")]);
     w.registry.regate((s) => w.readiness.gated(s));
@@ -239,7 +224,7 @@ describe("Readiness", () => {
   it("checks the address a backend is reached on, not only loopback", async () => {
     const port = await freePort();
     const w = wired([rule("web", gate({ deadlineMs: 200 }))]);
-    w.listen(claim(port));
+    w.listen(claimAt(port));
     expect(await until(() => w.lines.some((l) => l.level === 40), 2000)).toBe(true);
     expect(w.lines.find((l) => l.level === 40)?.last).toBe("request failed: ECONNREFUSED");
   });
