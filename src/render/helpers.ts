@@ -84,10 +84,11 @@ const BARE_WORD = /^[A-Za-z0-9_.:/@=,+()[\]-]+$/;
  * `ssl verify none` that must stay unquoted (HAProxy reads a quoted `'ssl'` as the same word, but
  * lbwatch sends server lines to the Runtime API only unquoted). A word holding anything but
  * BARE_WORD's characters is refused, so nothing can open a quote, a comment or a block, or
- * end a line. Missing (or null) is no words.
+ * end a line. Missing, null or false is no words. `lead` goes before the words when there are any
+ * (`(bareWords meta.serverOptions " ")`), so that a template can compute a line's optional part once.
  */
-export function bareWords(value: unknown): string {
-  if (value === undefined || value === null) return "";
+export function bareWords(value: unknown, lead: unknown = ""): string {
+  if (value === undefined || value === null || value === false) return "";
   const items = Array.isArray(value) ? value : [value];
   const words = items.flatMap((item) => {
     if (typeof item !== "string" && typeof item !== "number")
@@ -101,7 +102,7 @@ export function bareWords(value: unknown): string {
       );
     }
   }
-  return words.join(" ");
+  return words.length > 0 ? `${String(lead)}${words.join(" ")}` : "";
 }
 
 /** `value` when it is one of `choices`, else refused: a typo in a setting fails the render, not silently. */
@@ -150,7 +151,7 @@ export const helpers: Record<string, Helper> = {
   json: withArity("json", 1, 1, (value) => JSON.stringify(value)),
   haproxyQuote: withArity("haproxyQuote", 1, 1, haproxyQuote),
   nginxQuote: withArity("nginxQuote", 1, 1, nginxQuote),
-  bareWords: withArity("bareWords", 1, 1, bareWords),
+  bareWords: withArity("bareWords", 1, 2, bareWords),
   oneOf: withArity("oneOf", 2, Number.POSITIVE_INFINITY, oneOf),
   required: withArity("required", 2, 2, required),
   where: withArity("where", 3, 3, where),

@@ -81,6 +81,10 @@ describe("template helpers", () => {
       "sni str(a.example.com) alpn h2,http/1.1 ca-file /etc/ssl/x.pem id=[1]",
     ],
     ['{{oneOf services.web.meta.mode "http" "tcp"}}', "tcp"],
+    [
+      '[{{bareWords services.web.meta.serverOptions " "}}][{{bareWords services.web.meta.absent " check "}}][{{bareWords false}}]',
+      "[ ssl verify none][][]",
+    ],
     ['{{required services.web.name "a name"}}', "web"],
     ['{{#each (where services "meta.mode" "tcp")}}{{name}} {{/each}}', "web "],
     ['{{#each (where services "meta.mode" undefined)}}{{name}} {{/each}}', "my.api-v2 "],
