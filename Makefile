@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 DEB_PACKAGES := clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config iproute2 bpftool \
-                haproxy nginx-light util-linux procps python3 make g++ \
+                haproxy nginx-light libnginx-mod-stream util-linux procps python3 make g++ \
                 etcd-server etcd-client prometheus redis-server
 STAMPS := .build-stamps
 BPF_OBJ := bpf/lbwatch.bpf.o

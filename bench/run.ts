@@ -22,6 +22,7 @@ import { writeSummary } from "./lib/summary.js";
 import { probeLatency } from "./probe-latency.js";
 import { probeOverhead } from "./probe-overhead.js";
 import { probeThroughput } from "./probe-throughput.js";
+import { ready } from "./ready.js";
 import { renderScale } from "./render-scale.js";
 import { statusScrape } from "./status-scrape.js";
 
@@ -36,6 +37,7 @@ const ALL: Benchmark[] = [
   lbContenders,
   lbIdleCpu,
   cluster,
+  ready,
 ];
 const RESULTS = join(BENCH_DIR, "results");
 

@@ -1,11 +1,13 @@
 import { globSyntaxError } from "./glob-syntax.js";
 import { canonicalIp } from "./ip-address.js";
+import { parseMeta } from "./meta.js";
 import { parseNetnsFilter } from "./netns-filter.js";
 import { parsePortSpec } from "./ports.js";
 import { checkMapping, isPlainObject, keyPath, type Problems, show } from "./problems.js";
+import { parseReady } from "./ready.js";
 import type { PortRange, ServiceRule } from "./types.js";
 
-const SERVICE_KEYS = ["ports", "uid", "comm", "cgroup", "netns", "userns", "addr"] as const;
+const SERVICE_KEYS = ["ports", "uid", "comm", "cgroup", "netns", "userns", "addr", "ready", "meta"] as const;
 /** Service names end up as HAProxy backend and nginx upstream names: keep them plain. */
 const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
@@ -101,6 +103,14 @@ async function parseService(
       if (!ip) problems.add(p, `${show(e)} is not an IP address`);
       return ip?.address;
     });
+  }
+  if (raw.ready !== undefined) {
+    const ready = parseReady(raw.ready, keyPath(path, "ready"), problems);
+    if (ready) rule.ready = ready;
+  }
+  if (raw.meta !== undefined) {
+    const meta = parseMeta(raw.meta, keyPath(path, "meta"), problems);
+    if (meta) rule.meta = meta;
   }
   return rule;
 }

@@ -10,7 +10,12 @@ const HAPROXY_KEYS = ["runtimeSocket", "masterSocket"] as const;
 export const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
 
 /** An argv list of strings. A single string is refused: lbwatch never hands data to a shell. */
-function parseArgv(value: unknown, path: string, problems: Problems, example: string): string[] | undefined {
+export function parseArgv(
+  value: unknown,
+  path: string,
+  problems: Problems,
+  example: string,
+): string[] | undefined {
   if (typeof value === "string") {
     problems.add(path, `must be an argv list such as ${example}, not a string: lbwatch never runs a shell`);
     return undefined;

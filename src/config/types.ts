@@ -30,6 +30,40 @@ export interface ServiceRule {
   userns?: "allow";
   /** Listening addresses in canonical text form. */
   addr?: string[];
+  /** A readiness gate: a new backend is routed once its check passes (src/readiness/). */
+  ready?: ReadyGate;
+  /** Per-service settings for templates (`meta` on each service), deep-frozen. */
+  meta?: Meta;
+}
+
+/** What `meta:` may hold: YAML data, no nulls. */
+export type MetaValue =
+  | string
+  | number
+  | boolean
+  | readonly MetaValue[]
+  | { readonly [key: string]: MetaValue };
+export type Meta = { readonly [key: string]: MetaValue };
+
+/** Inclusive HTTP status range, e.g. 200-399. */
+export interface StatusRange {
+  from: number;
+  to: number;
+}
+
+/** How a backend is asked whether it is ready. Argv never goes through a shell. */
+export type ReadyCheck =
+  | { kind: "http"; path: string; expect: StatusRange[]; host?: string }
+  | { kind: "exec"; argv: string[]; stdout?: string };
+
+export interface ReadyGate {
+  check: ReadyCheck;
+  /** Hard limit of one attempt, ms. */
+  timeoutMs: number;
+  /** Retries back off from 10 ms, doubling, to at most this, ms. */
+  intervalMs: number;
+  /** A backend not ready this long after it appeared is given up on (logged, left out), ms. */
+  deadlineMs: number;
 }
 
 export interface HaproxyTargetConfig {

@@ -9,6 +9,7 @@ import { configWarnings, loadConfig } from "../config/load-config.js";
 import type { Config } from "../config/types.js";
 import { isLbwatchError, LbwatchError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { Readiness, type WaitingStatus } from "../readiness/readiness.js";
 import { type Backend, backendKey } from "../registry/backend.js";
 import { isEmptyChange, Registry, type RegistryChange } from "../registry/registry.js";
 import { ServiceLists } from "../render/service-lists.js";
@@ -42,6 +43,8 @@ const clock = () => process.hrtime.bigint();
 const CLOSE_GRACE_MS = 1500;
 const CLOSE_AFTER_KILL_MS = 300;
 const WRONG_IDS_LOGGED = 10;
+/** Targets start once gated backends had their first check (restarts keep them routed), or after this. */
+const FIRST_CHECKS_MAX_MS = 5000;
 /** Lost-event and resync entries kept for /status. */
 const HISTORY = 10;
 
@@ -65,11 +68,9 @@ export interface StatusBackend {
   comm: string;
   uid: number;
   since: number;
-}
-
-export function statusBackend(b: Backend): StatusBackend {
-  const { id, endpoint, source, host, pid, comm, uid, since } = b;
-  return { id, endpoint, source, host, pid, comm, uid, since };
+  ready: boolean;
+  /** A backend waiting to be ready: its checks so far. */
+  readiness?: WaitingStatus;
 }
 
 /** What /status shows: the controller's whole state, read without changing it. */
@@ -88,7 +89,8 @@ export type StatusSummary = Omit<ControllerSnapshot, "services"> & { services: s
 export class Controller {
   readonly #options: ControllerOptions;
   readonly #log: Logger;
-  readonly #registry = new Registry();
+  readonly #readiness: Readiness;
+  readonly #registry: Registry;
   readonly #lists: ServiceLists;
   #config: Config;
   #targets: Target[];
@@ -103,6 +105,7 @@ export class Controller {
    * another's (etcd unreachable when run starts) would remove that source's backends from it.
    */
   #targetsStarted = false;
+  #targetsStarting = false;
   readonly #viewed = new Set<string>();
   /** Templates recompiled while the targets wait: handed over when they start. */
   readonly #renderers = new Map<Target, Renderer>();
@@ -117,13 +120,18 @@ export class Controller {
     this.#config = config;
     this.#targets = targets;
     this.#lists = lists;
+    this.#readiness = new Readiness(config.services, {
+      log: options.log,
+      ready: (b, at) => this.#dispatch(this.#registry.markReady(b.service, b.id, at)),
+    });
+    this.#registry = new Registry((service) => this.#readiness.gated(service));
   }
 
   /** Reads the config and compiles every template: throws E_CONFIG or E_TEMPLATE before anything runs. */
   static async load(options: ControllerOptions): Promise<Controller> {
     const config = await loadConfig(options.configFile);
     for (const warning of configWarnings(config)) options.log.warn({ warning }, "config warning");
-    const lists = new ServiceLists(config.services.map((s) => s.name));
+    const lists = new ServiceLists(config.services);
     return new Controller(config, await Controller.#buildTargets(config, options, lists), options, lists);
   }
 
@@ -139,7 +147,7 @@ export class Controller {
         `no view from source ${which}: --once applies nothing without every source, since a config without its backends would take them out`,
       );
     }
-    this.#startTargets();
+    await this.#startTargets();
     const statuses = await Promise.all(this.#targets.map((t) => t.settled()));
     await this.close();
     return statuses;
@@ -153,7 +161,7 @@ export class Controller {
   async start(): Promise<void> {
     await this.#startSources(false);
     const missing = this.#unviewed();
-    if (missing.length === 0) this.#startTargets();
+    if (missing.length === 0) await this.#startTargets();
     else {
       this.#log.warn(
         { sources: missing.map((s) => s.id) },
@@ -173,6 +181,7 @@ export class Controller {
     clearInterval(this.#resyncTimer);
     await this.#watcher?.close();
     await Promise.all(this.#sources.map((s) => s.close()));
+    this.#readiness.close();
     const closed = Promise.all(this.#targets.map((t) => t.close()));
     if (await within(closed, CLOSE_GRACE_MS)) return;
     this.#log.warn(
@@ -216,7 +225,7 @@ export class Controller {
   snapshot(): ControllerSnapshot {
     const { services: names, ...rest } = this.summary();
     const services: ControllerSnapshot["services"] = Object.fromEntries(names.map((name) => [name, []]));
-    for (const b of this.#registry.backends()) services[b.service]?.push(statusBackend(b));
+    for (const b of this.#registry.backends()) services[b.service]?.push(this.statusOf(b));
     return { services, ...rest };
   }
 
@@ -244,6 +253,13 @@ export class Controller {
 
   backend(service: string, id: string): Backend | undefined {
     return this.#registry.get(service, id);
+  }
+
+  /** A backend as /status shows it, with its readiness checks while it waits. */
+  statusOf(b: Backend): StatusBackend {
+    const { id, endpoint, source, host, pid, comm, uid, since, ready } = b;
+    const readiness = ready ? undefined : this.#readiness.status(b.service, id);
+    return { id, endpoint, source, host, pid, comm, uid, since, ready, ...(readiness ? { readiness } : {}) };
   }
 
   /** The config in force (the last that loaded). */
@@ -276,7 +292,21 @@ export class Controller {
     return this.#sources.filter((s) => !this.#viewed.has(s.id));
   }
 
-  #startTargets(): void {
+  /**
+   * Targets start once every gated backend had its first check (bounded: a slow check delays the
+   * first apply, it does not hold it), so a restart does not take serving backends out.
+   */
+  async #startTargets(): Promise<void> {
+    if (this.#targetsStarting) return;
+    this.#targetsStarting = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#readiness.firstAttempts(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, FIRST_CHECKS_MAX_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     this.#targetsStarted = true;
     for (const [target, renderer] of this.#renderers) target.setRenderer(renderer);
     this.#renderers.clear();
@@ -292,8 +322,10 @@ export class Controller {
         this.#viewed.add(source.id);
         if (this.#started && !this.#targetsStarted && this.#unviewed().length === 0) {
           this.#log.info({ source: source.id }, "every source delivered its view: targets start");
-          this.#startTargets();
+          void this.#startTargets();
         }
+        // A resync delivers every backend again: one past its readiness deadline is tried again.
+        if (info.reason !== "initial") this.#readiness.retry(source.id);
       },
       update: (upserts, removals, firstEventTs) => {
         this.#dispatch(this.#registry.update(source.id, upserts, removals, firstEventTs));
@@ -305,6 +337,8 @@ export class Controller {
     if (isEmptyChange(change)) return;
     this.#count(change);
     this.#lists.apply(change);
+    // Readiness checks start at once, also while the targets wait for their first apply.
+    this.#readiness.changed(change);
     if (!this.#targetsStarted) return;
     for (const target of this.#targets) target.changed(change);
   }
@@ -425,10 +459,10 @@ export class Controller {
         await Promise.all(this.#targets.map((t) => t.close()));
         this.#config = config;
         this.#targets = targets;
-        this.#lists.reset(
-          config.services.map((s) => s.name),
-          this.#registry.backends(),
-        );
+        // The new targets start from the whole state: what the new gates change needs no dispatch.
+        this.#readiness.configure(config.services);
+        this.#registry.regate((service) => this.#readiness.gated(service));
+        this.#lists.reset(config.services, this.#registry.backends());
         this.#renderers.clear();
         for (const source of this.#sources) await source.reconfigure(config);
         if (this.#targetsStarted) for (const target of targets) target.start();

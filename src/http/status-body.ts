@@ -5,7 +5,7 @@
  * registry is not atomic: it shows the backends that exist when each is serialised.
  */
 import type { ServerResponse } from "node:http";
-import { type StatusSummary, statusBackend } from "../controller/controller.js";
+import type { StatusBackend, StatusSummary } from "../controller/controller.js";
 import { type Backend, backendKey } from "../registry/backend.js";
 
 /** What the status body reads: the Controller, or a test's stand-in. */
@@ -14,6 +14,7 @@ export interface StatusView {
   backends(): IterableIterator<Backend>;
   /** The backend of that service and id now, if any. */
   backend(service: string, id: string): Backend | undefined;
+  statusOf(backend: Backend): StatusBackend;
 }
 
 /** Longest stretch the event loop is held; the clock is read every CHECK_EVERY items. */
@@ -96,7 +97,7 @@ export async function writeStatus(view: StatusView, res: ServerResponse): Promis
         const now = view.backend(met.service, met.id);
         if (!now || (redirected.size > 0 && redirected.has(backendKey(now)))) return;
         if (now !== met) redirected.add(backendKey(now));
-        pending += (firstBackend ? "" : ",") + JSON.stringify(statusBackend(now));
+        pending += (firstBackend ? "" : ",") + JSON.stringify(view.statusOf(now));
         firstBackend = false;
       },
       async () => {

@@ -30,13 +30,18 @@ export interface Backend {
   claim: string;
   /** Wall-clock ms when the first of its claims was seen. */
   since: number;
+  /**
+   * Routable: its service has no readiness gate, or its check passed (src/readiness/). A backend
+   * waiting to be ready is known to targets but not in `backends` of the template context.
+   */
+  ready: boolean;
 }
 
 /** Identity within the registry: ids are unique within a service only. */
 export const backendKey = (b: { service: string; id: string }): string => `${b.service}/${b.id}`;
 
 /** The backend `claim` of `source` describes, `since` the oldest of its claims. */
-export function makeBackend(source: string, claim: BackendClaim, since: number): Backend {
+export function makeBackend(source: string, claim: BackendClaim, since: number, ready = true): Backend {
   const { service, family, address, port, host, pid, comm, uid, netns, backlog, cgroup } = claim;
   const backend: Backend = {
     id: backendId(family, address, port),
@@ -54,6 +59,7 @@ export function makeBackend(source: string, claim: BackendClaim, since: number):
     source,
     claim: claim.key,
     since,
+    ready,
   };
   if (cgroup !== undefined) backend.cgroup = cgroup;
   return backend;

@@ -5,7 +5,13 @@
  * and the stream, and a backend reported by the local probe and by an agent count once.
  *
  * Claims are keyed by (source, key): a socket inode means something only on its own host. Every call
- * is synchronous and costs O(claims it names); `replace` (a source's full view) is the only O(all) one.
+ * is synchronous and costs O(claims it names); `replace` (a source's full view) and `regate` (a config
+ * reload) are the only O(all) ones.
+ *
+ * Readiness lives here too, as each backend's `ready`: a new backend of a gated service starts not
+ * ready, and `markReady` (called by src/readiness/ when its check passed) turns it into an ordinary
+ * `updated` change, so targets need nothing new to follow it. It stays ready while any claim stands
+ * behind it; once the last one is gone, a backend that comes back waits again.
  */
 import type { BackendClaim } from "../sources/source.js";
 import { type Backend, backendKey, makeBackend, sameBackend } from "./backend.js";
@@ -37,6 +43,7 @@ interface HeldClaim {
 
 interface Entry {
   backend: Backend;
+  ready: boolean;
   /** Claims behind it, by `source\0key`. */
   claims: Map<string, HeldClaim>;
 }
@@ -81,11 +88,19 @@ function representative(entry: Entry): HeldClaim {
   return best as HeldClaim;
 }
 
+/** Whether a service has a readiness gate. */
+export type Gated = (service: string) => boolean;
+
 export class Registry {
   /** Backends by `service/id`. */
   readonly #entries = new Map<string, Entry>();
   /** Each source's claims by key. */
   readonly #bySource = new Map<string, Map<string, HeldClaim>>();
+  #gated: Gated;
+
+  constructor(gated: Gated = () => false) {
+    this.#gated = gated;
+  }
 
   /** Claims added or changed and keys withdrawn by one source. */
   update(
@@ -114,6 +129,37 @@ export class Registry {
     }
     for (const key of stale) this.#withdraw(source, key, touched);
     this.#settle(touched, change);
+    return change;
+  }
+
+  /** A waiting backend passed its readiness check: it becomes routable (an `updated` change). */
+  markReady(service: string, id: string, firstEventTs?: bigint): RegistryChange {
+    const change = emptyChange();
+    const entry = this.#entries.get(backendKey({ service, id }));
+    if (!entry || entry.ready) return change;
+    entry.ready = true;
+    const before = entry.backend;
+    entry.backend = { ...before, ready: true };
+    change.updated.push(entry.backend);
+    change.updatedFrom = [before];
+    if (firstEventTs !== undefined) change.firstEventTs = firstEventTs;
+    return change;
+  }
+
+  /**
+   * The gated services changed (config reload). Backends of a service that lost its gate are ready
+   * now; those of a service that gained one stay as they are: they are already serving.
+   */
+  regate(gated: Gated): RegistryChange {
+    this.#gated = gated;
+    const change = emptyChange();
+    const from: Backend[] = [];
+    for (const entry of this.#entries.values()) {
+      if (entry.ready || gated(entry.backend.service)) continue;
+      from.push(entry.backend);
+      change.updated.push(...this.markReady(entry.backend.service, entry.backend.id).updated);
+    }
+    if (from.length > 0) change.updatedFrom = from;
     return change;
   }
 
@@ -162,7 +208,8 @@ export class Registry {
     if (held) this.#withdraw(source, claim.key, touched);
     let entry = this.#entries.get(key);
     if (!entry) {
-      entry = { backend: makeBackend(source, claim, claim.since), claims: new Map() };
+      const ready = !this.#gated(claim.service);
+      entry = { backend: makeBackend(source, claim, claim.since, ready), ready, claims: new Map() };
       this.#entries.set(key, entry);
       touched.set(entry, undefined);
     } else if (!touched.has(entry)) touched.set(entry, entry.backend);
@@ -192,7 +239,7 @@ export class Registry {
       const rep = representative(entry);
       let since = Number.POSITIVE_INFINITY;
       for (const held of entry.claims.values()) since = Math.min(since, held.claim.since);
-      const next = makeBackend(rep.source, rep.claim, since);
+      const next = makeBackend(rep.source, rep.claim, since, entry.ready);
       if (!before) {
         entry.backend = next;
         change.added.push(next);

@@ -1,23 +1,53 @@
 /**
  * The template context, the contract between lbwatch and template writers (README "Templates"):
- * `{ services: { <name>: { name, backends: [ { id, address, port, endpoint, family, host, pid, comm,
- * uid, netns, backlog } ] } } }`. Every configured service is present, services by name, backends by
- * family, numeric address and port, so the same state always renders byte-identical output.
+ * `{ services: { <name>: { name, meta, backends: [ { id, address, port, endpoint, family, host, pid,
+ * comm, uid, netns, backlog, ready } ], waiting: [ ...the same, ready: false ] } } }`. `backends` are
+ * the routable ones (ready, or the service has no gate), `waiting` those whose readiness check has
+ * not passed. Every configured service is present, services by name, backends by family, numeric
+ * address and port, so the same state always renders byte-identical output.
  */
 import { addressSortKey } from "../config/ip-address.js";
-import type { ServiceRule } from "../config/types.js";
+import type { Meta } from "../config/types.js";
 import type { Backend } from "../registry/backend.js";
 import { safeText } from "./safe-text.js";
 
 /** What a template sees of a backend: everything but the registry's own bookkeeping. */
 export type BackendView = Pick<
   Backend,
-  "id" | "address" | "port" | "endpoint" | "family" | "host" | "pid" | "comm" | "uid" | "netns" | "backlog"
+  | "id"
+  | "address"
+  | "port"
+  | "endpoint"
+  | "family"
+  | "host"
+  | "pid"
+  | "comm"
+  | "uid"
+  | "netns"
+  | "backlog"
+  | "ready"
 >;
 
 export interface ServiceView {
   name: string;
+  /** The service's `meta:` from the config ({} without one), frozen. */
+  meta: Meta;
+  /** Routable backends. */
   backends: BackendView[];
+  /** Backends whose readiness check has not passed yet. */
+  waiting: BackendView[];
+}
+
+/** What the context needs of a service rule. */
+export interface ServiceInfo {
+  name: string;
+  meta?: Meta;
+}
+
+/** A service's two lists, in order. */
+export interface ServiceBackends {
+  backends: BackendView[];
+  waiting: BackendView[];
 }
 
 export interface RenderContext {
@@ -26,7 +56,7 @@ export interface RenderContext {
 
 /** Process-supplied text (comm) is made safe here, the one place it enters a template. */
 export function view(b: Backend): BackendView {
-  const { id, address, port, endpoint, family, host, pid, comm, uid, netns, backlog } = b;
+  const { id, address, port, endpoint, family, host, pid, comm, uid, netns, backlog, ready } = b;
   return {
     id,
     address,
@@ -39,6 +69,7 @@ export function view(b: Backend): BackendView {
     uid,
     netns,
     backlog,
+    ready,
   };
 }
 
@@ -48,27 +79,42 @@ export function orderKey(b: { family: 4 | 6; address: string; port: number }): s
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const NO_META: Meta = Object.freeze({});
 
 /**
  * `{ services }` from per-service lists already in order. fromEntries defines own properties, so even
  * a service called "constructor" is an ordinary key.
  */
 export function contextOf(
-  services: readonly string[],
-  lists: (name: string) => BackendView[],
+  services: readonly ServiceInfo[],
+  lists: (name: string) => ServiceBackends,
 ): RenderContext {
-  const names = [...services].sort(byName);
-  return { services: Object.fromEntries(names.map((name) => [name, { name, backends: lists(name) }])) };
+  const sorted = [...services].sort((a, b) => byName(a.name, b.name));
+  return {
+    services: Object.fromEntries(
+      sorted.map(({ name, meta }) => [name, { name, meta: meta ?? NO_META, ...lists(name) }]),
+    ),
+  };
+}
+
+/** Backends in context order, each as its view. */
+export function ordered(backends: Iterable<Backend>): BackendView[] {
+  return [...backends]
+    .map((b) => ({ key: orderKey(b), view: view(b) }))
+    .sort((a, b) => byName(a.key, b.key))
+    .map((e) => e.view);
 }
 
 /**
- * The context of `backends`, sorted here: for one-off renders (`check`, tests, benchmarks). The
- * controller keeps its lists in order as changes come (src/render/service-lists.ts) instead.
- * Backends of a service not configured have no list and are left out.
+ * The context of `backends`, sorted here: for one-off renders (`check`, tests, benchmarks) and the
+ * live path's renders of a few backends. The controller keeps its lists in order as changes come
+ * (src/render/service-lists.ts) instead. Backends of a service not configured are left out.
  */
-export function buildContext(services: readonly ServiceRule[], backends: Iterable<Backend>): RenderContext {
-  const byService = new Map<string, { key: string; view: BackendView }[]>(services.map((r) => [r.name, []]));
-  for (const b of backends) byService.get(b.service)?.push({ key: orderKey(b), view: view(b) });
-  for (const list of byService.values()) list.sort((a, b) => byName(a.key, b.key));
-  return contextOf([...byService.keys()], (name) => (byService.get(name) ?? []).map((e) => e.view));
+export function buildContext(services: readonly ServiceInfo[], backends: Iterable<Backend>): RenderContext {
+  const byService = new Map<string, Backend[]>(services.map((s) => [s.name, []]));
+  for (const b of backends) byService.get(b.service)?.push(b);
+  return contextOf(services, (name) => {
+    const all = byService.get(name) ?? [];
+    return { backends: ordered(all.filter((b) => b.ready)), waiting: ordered(all.filter((b) => !b.ready)) };
+  });
 }

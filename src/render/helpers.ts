@@ -9,19 +9,25 @@ import { REPLACEMENT, safeText } from "./safe-text.js";
 type Helper = (...args: unknown[]) => unknown;
 type CallSite = ConstructorParameters<typeof Handlebars.Exception>[1];
 
+/** A value a helper refuses: reported at the call site, as `file:line:column: helper: message`. */
+class Refused extends Error {}
+
 /** Handlebars passes an options object last; these helpers work on the arguments before it. */
 function withArity(name: string, min: number, max: number, fn: (...args: unknown[]) => unknown): Helper {
   return (...all: unknown[]) => {
     const args = all.slice(0, -1);
+    // Given the options (which carry `loc`), the exception reports the call's line and column.
+    const site = all.at(-1) as CallSite;
     if (args.length < min || args.length > max) {
       const expected = min === max ? `${min}` : `${min} to ${max}`;
-      // Given the options (which carry `loc`), the exception reports the call's line and column.
-      throw new Handlebars.Exception(
-        `${name} takes ${expected} argument(s), got ${args.length}`,
-        all.at(-1) as CallSite,
-      );
+      throw new Handlebars.Exception(`${name} takes ${expected} argument(s), got ${args.length}`, site);
     }
-    return fn(...args);
+    try {
+      return fn(...args);
+    } catch (err) {
+      if (err instanceof Refused) throw new Handlebars.Exception(`${name}: ${err.message}`, site);
+      throw err;
+    }
   };
 }
 
@@ -70,6 +76,66 @@ export function nginxQuote(value: unknown): string {
   return `"${text.replace(/[\\"]/g, "\\$&")}"`;
 }
 
+/** Characters a word printed without quotes may hold: none is quoting, comment, variable or block syntax. */
+const BARE_WORD = /^[A-Za-z0-9_.:/@=,+()[\]-]+$/;
+
+/**
+ * A string (or list of strings and numbers) as words printed bare, one space apart: options such as
+ * `ssl verify none` that must stay unquoted (HAProxy reads a quoted `'ssl'` as the same word, but
+ * lbwatch sends server lines to the Runtime API only unquoted). A word holding anything but
+ * BARE_WORD's characters is refused, so nothing can open a quote, a comment or a block, or
+ * end a line. Missing, null or false is no words. `lead` goes before the words when there are any
+ * (`(bareWords meta.serverOptions " ")`), so that a template can compute a line's optional part once.
+ */
+export function bareWords(value: unknown, lead: unknown = ""): string {
+  if (value === undefined || value === null || value === false) return "";
+  const items = Array.isArray(value) ? value : [value];
+  const words = items.flatMap((item) => {
+    if (typeof item !== "string" && typeof item !== "number")
+      throw new Refused(`${JSON.stringify(item)} is not a string or number`);
+    return String(item).split(" ").filter(Boolean);
+  });
+  for (const word of words) {
+    if (!BARE_WORD.test(word)) {
+      throw new Refused(
+        `${JSON.stringify(word)} holds characters that are syntax in a config file: only letters, digits and _ . : / @ = , + ( ) [ ] - are printed bare (quote free text with haproxyQuote or nginxQuote)`,
+      );
+    }
+  }
+  return words.length > 0 ? `${String(lead)}${words.join(" ")}` : "";
+}
+
+/** `value` when it is one of `choices`, else refused: a typo in a setting fails the render, not silently. */
+function oneOf(value: unknown, ...choices: unknown[]): unknown {
+  if (choices.includes(value)) return value;
+  throw new Refused(`${JSON.stringify(value) ?? "nothing"} is not one of ${choices.join(", ")}`);
+}
+
+function required(value: unknown, what: unknown): unknown {
+  if (empty(value)) throw new Refused(`${String(what)} is required`);
+  return value;
+}
+
+/** The items of a list (or values of a mapping, in order) whose field at dotted `path` is `value`. */
+function where(collection: unknown, path: unknown, value: unknown): unknown[] {
+  const items = Array.isArray(collection)
+    ? collection
+    : typeof collection === "object" && collection !== null
+      ? Object.values(collection)
+      : [];
+  const field = (item: unknown) =>
+    String(path)
+      .split(".")
+      .reduce<unknown>(
+        (at, part) =>
+          typeof at === "object" && at !== null && Object.hasOwn(at, part)
+            ? (at as Record<string, unknown>)[part]
+            : undefined,
+        item,
+      );
+  return items.filter((item) => field(item) === value);
+}
+
 export const helpers: Record<string, Helper> = {
   eq: withArity("eq", 2, 2, (a, b) => a === b),
   ne: withArity("ne", 2, 2, (a, b) => a !== b),
@@ -85,6 +151,10 @@ export const helpers: Record<string, Helper> = {
   json: withArity("json", 1, 1, (value) => JSON.stringify(value)),
   haproxyQuote: withArity("haproxyQuote", 1, 1, haproxyQuote),
   nginxQuote: withArity("nginxQuote", 1, 1, nginxQuote),
+  bareWords: withArity("bareWords", 1, 2, bareWords),
+  oneOf: withArity("oneOf", 2, Number.POSITIVE_INFINITY, oneOf),
+  required: withArity("required", 2, 2, required),
+  where: withArity("where", 3, 3, where),
 };
 
 /**

@@ -61,7 +61,11 @@ export function contextWithout(context: RenderContext, excluded: ReadonlySet<str
     services: Object.fromEntries(
       Object.entries(context.services).map(([name, s]) => [
         name,
-        { name: s.name, backends: s.backends.filter((b) => !excluded.has(`${name}/${b.id}`)) },
+        {
+          ...s,
+          backends: s.backends.filter((b) => !excluded.has(`${name}/${b.id}`)),
+          waiting: s.waiting.filter((b) => !excluded.has(`${name}/${b.id}`)),
+        },
       ]),
     ),
   };

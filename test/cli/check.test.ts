@@ -100,6 +100,29 @@ describe("lbwatch check", () => {
     ]);
   });
 
+  it("renders the shipped HAProxy template with each service's meta, and exits 2 for a value it refuses", async () => {
+    const shipped = await readFile(new URL("../../templates/haproxy.cfg.hbs", import.meta.url), "utf8");
+    ws = await createWorkspace({ ports: "8000-8099", template: shipped });
+    const withMeta = async (meta: string) => {
+      const text = (await readFile(ws?.config as string, "utf8")).replace(/ {4}meta: .*\n/, "");
+      await writeFile(
+        ws?.config as string,
+        text.replace("    uid: [0]\n", `    uid: [0]\n    meta: ${meta}\n`),
+      );
+      return check(ws?.config as string);
+    };
+    expect(
+      (await withMeta('{ mode: tcp, bind: "127.0.0.1:6379", serverOptions: "maxconn 10" }')).exitCode,
+    ).toBe(0);
+    const refused = await withMeta("{ mode: tcp }");
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr.split("\n")[0]).toMatch(
+      new RegExp(
+        `^${regexEscape(ws.template)}:\\d+:\\d+: required: meta.bind \\(where the frontend of a tcp service listens`,
+      ),
+    );
+  });
+
   it("exits 2 with one line per problem when the config is invalid", async () => {
     ws = await createWorkspace({ ports: "8000-8099" });
     await writeFile(

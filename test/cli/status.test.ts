@@ -69,6 +69,7 @@ describe("statusSummary", () => {
         comm: "srv",
         uid: 0,
         since: now - min,
+        ready: true,
       })),
     },
     sources: [{ id: "local", kind: "local", state: "ok", lastContact: now - 2000 }],

@@ -1,4 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Controller } from "../../src/controller/controller.js";
@@ -143,5 +144,58 @@ describe("Controller with a source that has no view yet (etcd unreachable at sta
 
 /** Counts its runs in the file argv[1]; exits 3 on the first three. */
 const RELOAD_FAILS_THRICE = `const fs = require("fs"); const n = Number(fs.readFileSync(process.argv[1], "utf8")) + 1; fs.writeFileSync(process.argv[1], String(n)); process.exit(n <= 3 ? 3 : 0)`;
+
+/** An HTTP backend whose /healthz answers `status()` (the test changes it). */
+async function healthz(status: () => number): Promise<number> {
+  const server = createServer((_req, res) => {
+    res.statusCode = status();
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(async () => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return (server.address() as { port: number }).port;
+}
+
+const gated = (ready: string) => (text: string) =>
+  text.replace("    uid: [0]\n", `    uid: [0]\n    ready: ${ready}\n`);
+
+describe("Controller with a readiness gate", () => {
+  it("applies first with the backends whose first check passed, shows the others waiting, and routes each when ready", async () => {
+    const ws = await workspace(gated("{ http: { path: /healthz }, interval: 20ms }"));
+    let late = 503;
+    const [up, waiting] = [await healthz(() => 200), await healthz(() => late)];
+    const source = new FakeSource([claimAt(up), claimAt(waiting, { key: "w" })]);
+    const { controller } = await controllerOn(ws, source);
+    await controller.start();
+    expect(await until(async () => (await ws.reloads()) === 1)).toBe(true);
+    expect(await ws.readDest()).toBe(line(up));
+    const snapshot = controller.snapshot().services.web?.map((b) => [b.id, b.ready, b.readiness?.last]);
+    expect(snapshot?.sort()).toEqual(
+      [
+        [`b127_0_0_1_${up}`, true, undefined],
+        [`b127_0_0_1_${waiting}`, false, "status 503"],
+      ].sort(),
+    );
+    late = 200;
+    const both = [up, waiting]
+      .sort((a, b) => a - b)
+      .map(line)
+      .join("");
+    expect(await until(async () => (await ws.readDest()) === both)).toBe(true);
+    expect(controller.snapshot().services.web?.every((b) => b.ready && b.readiness === undefined)).toBe(true);
+  });
+
+  it("--once: checks each gated backend once and applies without those that failed", async () => {
+    const ws = await workspace(gated("{ http: { path: /healthz } }"));
+    const [up, down] = [await healthz(() => 200), await healthz(() => 503)];
+    const { controller } = await controllerOn(ws, new FakeSource([claimAt(up), claimAt(down, { key: "d" })]));
+    expect((await controller.once()).map((s) => s.state)).toEqual(["ok"]);
+    expect(await ws.readDest()).toBe(line(up));
+  });
+});
+
 /** Ignores SIGTERM and leaves a child that keeps the pipes open. */
 const RELOAD_HANGS = `process.on("SIGTERM", () => {}); require("child_process").spawn("sleep", ["30"], { stdio: "inherit" }); setTimeout(() => {}, 60000)`;

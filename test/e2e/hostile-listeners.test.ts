@@ -131,11 +131,7 @@ describeEbpf("lbwatch run with process names that try to write config", () => {
   beforeAll(async () => {
     h = await startHaproxyHarness(7, {
       // The issue's template line: the process name in a comment after each server.
-      edit: (t) =>
-        t.replace(
-          "{{endpoint}}{{> server-options}}",
-          "{{endpoint}}{{> server-options}} # {{comm}} pid {{pid}}",
-        ),
+      edit: (t) => t.replace("{{> server-options}}", "{{> server-options}} # {{comm}} pid {{pid}}"),
       services: (base) => ({
         web: [`ports: [${base}-${base + 49}]`],
         root: [`ports: [${base + 50}-${base + 99}]`, "uid: [0]"],
@@ -181,12 +177,16 @@ describeEbpf("lbwatch run with process names that try to write config", () => {
       ((await h.ws.readDest()) ?? "").split("\n").filter((l) => /^\s*server /.test(l));
     expect(await until(async () => (await serverLines()).length === 3, 5_000)).toBe(true);
     const [rootLine, ...webLines] = await serverLines();
+    // The shipped template's health check, then the comment this test's template adds.
+    const check = "check inter 2s fastinter 500ms fall 3 rise 2";
     expect(rootLine).toMatch(
-      new RegExp(`^    server b127_0_0_1_${h.base + 51} 127\\.0\\.0\\.1:${h.base + 51} # \\S+ pid \\d+$`),
+      new RegExp(
+        `^    server b127_0_0_1_${h.base + 51} 127\\.0\\.0\\.1:${h.base + 51} ${check} # \\S+ pid \\d+$`,
+      ),
     );
     expect(webLines).toEqual([
-      `    server b127_0_0_1_${h.base + 1} 127.0.0.1:${h.base + 1} # _server e 10.1# pid ${evil[0]?.pid}`,
-      `    server b127_0_0_1_${h.base + 2} 127.0.0.1:${h.base + 2} # __bind :1 pid ${evil[1]?.pid}`,
+      `    server b127_0_0_1_${h.base + 1} 127.0.0.1:${h.base + 1} ${check} # _server e 10.1# pid ${evil[0]?.pid}`,
+      `    server b127_0_0_1_${h.base + 2} 127.0.0.1:${h.base + 2} ${check} # __bind :1 pid ${evil[1]?.pid}`,
     ]);
     const dest = (await h.ws.readDest()) ?? "";
     expect(dest.split("\n").filter((l) => /^\s*(server e|bind :1)/.test(l))).toEqual([]);

@@ -145,11 +145,16 @@ export async function startHaproxyHarness(
   return { ...harness, haproxy };
 }
 
-/** nginx (foreground master, pid file in the workspace) on `listen` of the shipped template, then lbwatch. */
+/**
+ * nginx (foreground master, pid file in the workspace) on `listen` of the shipped template, then
+ * lbwatch; `services` replaces the default service web, as for HAProxy.
+ */
 export async function startNginxHarness(
   slot: number,
+  options: { services?: (base: number) => ServiceLines } = {},
 ): Promise<Harness & { port: number; processes(): Promise<number> }> {
   const base = portBlock(slot);
+  const services = (options.services ?? webService)(base);
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "lbwatch-nginx-"));
   const ws = workspace(dir, join(dir, "nginx.conf"), join(dir, "nginx.conf.hbs"));
@@ -159,13 +164,14 @@ export async function startNginxHarness(
     `listen 127.0.0.1:${port};`,
   );
   await writeFile(ws.template, source);
-  await writeFile(ws.dest, compileTemplateText(source, ws.template).render(renderContext({ web: [] })));
+  const empty = renderContext(Object.fromEntries(Object.keys(services).map((name) => [name, []])));
+  await writeFile(ws.dest, compileTemplateText(source, ws.template).render(empty));
   const pid = `pid ${join(dir, "nginx.pid")};`;
   const nginx = execa("nginx", ["-c", ws.dest, "-g", `${pid} daemon off;`], {
     reject: false,
     stdin: "ignore",
   });
-  await writeConfig(ws, webService(base), [
+  await writeConfig(ws, services, [
     "- template: nginx.conf.hbs",
     "  dest: nginx.conf",
     `  check: ${argv(["nginx", "-t", "-q", "-c", "{staged}", "-g", pid])}`,

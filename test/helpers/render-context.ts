@@ -1,9 +1,10 @@
 /** Render contexts for template and target tests, built as the registry would name backends. */
 
+import type { Meta } from "../../src/config/types.js";
 import { backendId, endpointOf } from "../../src/registry/backend-id.js";
 import type { BackendView, RenderContext } from "../../src/render/context.js";
 
-export function backendView(address: string, port: number): BackendView {
+export function backendView(address: string, port: number, ready = true): BackendView {
   const family = address.includes(":") ? 6 : 4;
   return {
     id: backendId(family, address, port),
@@ -17,17 +18,29 @@ export function backendView(address: string, port: number): BackendView {
     uid: 0,
     netns: 0,
     backlog: 128,
+    ready,
   };
 }
 
-/** `{ services: { name: { name, backends } } }` from name → [address, port][], services by name. */
-export function renderContext(services: Record<string, [string, number][]>): RenderContext {
+/**
+ * `{ services: { name: { name, meta, backends, waiting } } }` from name → [address, port][], services
+ * by name; `meta` gives some of them settings, `waiting` backends not ready yet.
+ */
+export function renderContext(
+  services: Record<string, [string, number][]>,
+  options: { meta?: Record<string, Meta>; waiting?: Record<string, [string, number][]> } = {},
+): RenderContext {
   const names = Object.keys(services).sort();
   return {
     services: Object.fromEntries(
       names.map((name) => [
         name,
-        { name, backends: (services[name] ?? []).map(([a, p]) => backendView(a, p)) },
+        {
+          name,
+          meta: options.meta?.[name] ?? {},
+          backends: (services[name] ?? []).map(([a, p]) => backendView(a, p)),
+          waiting: (options.waiting?.[name] ?? []).map(([a, p]) => backendView(a, p, false)),
+        },
       ]),
     ),
   };

@@ -64,6 +64,9 @@ function mapView(
     summary: () => summary,
     backends,
     backend: (service, id) => map.get(backendKey({ service, id })),
+    statusOf: ({ id, endpoint, source, host, pid, comm, uid, since, ready }) => ({
+      ...{ id, endpoint, source, host, pid, comm, uid, since, ready },
+    }),
   };
 }
 

@@ -73,6 +73,7 @@ export function backendAt(service: string, family: 4 | 6, address: string, port:
     source: "local",
     claim: String(port),
     since: 0,
+    ready: true,
   };
 }
 

@@ -38,6 +38,7 @@ function backend(fields: Partial<Backend> = {}): Backend {
     source: "local",
     claim: "5000",
     since: 1,
+    ready: true,
     ...fields,
   };
 }
@@ -154,5 +155,57 @@ describe("Registry", () => {
       return reg.get("web", "b127_0_0_1_8000")?.claim;
     });
     expect(speakers).toEqual(["9", "9"]);
+  });
+
+  describe("readiness", () => {
+    const gatedWeb = (service: string) => service === "web";
+
+    it("starts a backend of a gated service not ready and makes it ready as an ordinary update", () => {
+      const reg = new Registry(gatedWeb);
+      expect(reg.update("local", [claim()], []).added).toEqual([backend({ ready: false })]);
+      expect(reg.update("local", [claim({ key: "1", port: 9000, service: "api" })], []).added).toEqual([
+        backend({
+          ready: true,
+          service: "api",
+          port: 9000,
+          claim: "1",
+          id: "b127_0_0_1_9000",
+          endpoint: "127.0.0.1:9000",
+        }),
+      ]);
+      expect(reg.markReady("web", "b127_0_0_1_8000", 42n)).toEqual({
+        ...none,
+        updated: [backend({ ready: true })],
+        updatedFrom: [backend({ ready: false })],
+        firstEventTs: 42n,
+      });
+      expect([reg.markReady("web", "b127_0_0_1_8000"), reg.markReady("web", "nothing")]).toEqual([
+        none,
+        none,
+      ]);
+    });
+
+    it("keeps a backend ready while a claim stands behind it, and makes one that came back wait again", () => {
+      const reg = new Registry(gatedWeb);
+      reg.update("local", [claim({ key: "1" })], []);
+      reg.markReady("web", "b127_0_0_1_8000");
+      expect(reg.update("local", [claim({ key: "2", pid: 50 })], []).updated).toEqual([
+        backend({ ready: true, pid: 50, claim: "2" }),
+      ]);
+      reg.update("local", [], ["1", "2"]);
+      expect(reg.update("local", [claim({ key: "3" })], []).added).toEqual([
+        backend({ ready: false, claim: "3" }),
+      ]);
+    });
+
+    it("makes the waiting backends of a service that lost its gate ready, and leaves the others", () => {
+      const reg = new Registry(() => true);
+      reg.update("local", [claim(), claim({ key: "1", port: 9000, service: "api" })], []);
+      const change = reg.regate(gatedWeb);
+      expect(change.updated.map((b) => [b.service, b.ready])).toEqual([["api", true]]);
+      expect(change.updatedFrom?.map((b) => [b.service, b.ready])).toEqual([["api", false]]);
+      expect(reg.get("web", "b127_0_0_1_8000")?.ready).toBe(false);
+      expect(reg.regate(() => true)).toEqual(none);
+    });
   });
 });

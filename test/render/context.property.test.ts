@@ -20,8 +20,9 @@ const rules: ServiceRule[] = [{ name: "web", ports: [{ from: 8000, to: 8099 }], 
 
 /** The shipped template, with comm where a template author might put it (README's example line). */
 function withComm(source: string): string {
-  const server = "    server {{id}} {{endpoint}}{{> server-options}}";
-  if (!source.includes(server)) throw new Error("the shipped template's server line changed");
+  // The end of the server line: the call of the partial for the operator's own options.
+  const server = "{{> server-options}}";
+  if (source.split(server).length !== 2) throw new Error("the shipped template's server line changed");
   return source.replace(
     server,
     `${server} # {{comm}} pid {{pid}}\n    http-response set-header X-Comm-{{id}} {{haproxyQuote comm}}`,

@@ -21,7 +21,7 @@ describe("buildContext", () => {
     ];
     const context = buildContext([rule("web"), rule("empty"), rule("api")], backends);
     expect(Object.keys(context.services)).toEqual(["api", "empty", "web"]);
-    expect(context.services.empty).toEqual({ name: "empty", backends: [] });
+    expect(context.services.empty).toEqual({ name: "empty", meta: {}, backends: [], waiting: [] });
     expect(context.services.web?.backends.map((b) => b.endpoint)).toEqual([
       "10.0.0.9:80",
       "10.0.0.9:81",
@@ -41,8 +41,31 @@ describe("buildContext", () => {
         uid: 0,
         netns: 1,
         backlog: 4096,
+        ready: true,
       },
     ]);
+  });
+
+  it("lists backends waiting to be ready apart, in the same order, and each service's meta", () => {
+    const backends = [
+      { ...backendAt("web", 4, "10.0.0.3", 80), ready: false },
+      backendAt("web", 4, "10.0.0.2", 80),
+      { ...backendAt("web", 4, "10.0.0.1", 80), ready: false },
+    ];
+    const meta = Object.freeze({ mode: "http", check: false });
+    const web = buildContext([{ ...rule("web"), meta }], backends).services.web;
+    expect({
+      meta: web?.meta,
+      backends: web?.backends.map((b) => [b.address, b.ready]),
+      waiting: web?.waiting.map((b) => [b.address, b.ready]),
+    }).toEqual({
+      meta,
+      backends: [["10.0.0.2", true]],
+      waiting: [
+        ["10.0.0.1", false],
+        ["10.0.0.3", false],
+      ],
+    });
   });
 
   it("gives the same context whatever order backends and services come in", () => {

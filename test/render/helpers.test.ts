@@ -25,6 +25,7 @@ const context = {
           uid: 0,
           netns: 1,
           backlog: 1,
+          ready: true,
         },
         {
           id: "b2",
@@ -38,10 +39,13 @@ const context = {
           uid: 0,
           netns: 1,
           backlog: 1,
+          ready: true,
         },
       ],
+      meta: { mode: "tcp", serverOptions: ["ssl", "verify", "none"], weight: 10 },
+      waiting: [],
     },
-    "my.api-v2": { name: "my.api-v2", backends: [] },
+    "my.api-v2": { name: "my.api-v2", backends: [], meta: {}, waiting: [] },
   },
 };
 
@@ -64,8 +68,46 @@ describe("template helpers", () => {
     ['{{upper services.web.name}} {{lower "ABC"}}', "WEB abc"],
     ["{{len services}} {{len services.web.backends}} {{len services.web.name}}", "2 2 3"],
     ["{{json services.web.backends.1.endpoint}}", '"[::1]:81"'],
+    [
+      "[{{bareWords services.web.meta.serverOptions}}] [{{bareWords services.web.meta.absent}}]",
+      "[ssl verify none] []",
+    ],
+    [
+      '{{bareWords "maxconn 100  weight 2"}} {{bareWords services.web.meta.weight}}',
+      "maxconn 100 weight 2 10",
+    ],
+    [
+      '{{bareWords "sni str(a.example.com) alpn h2,http/1.1 ca-file /etc/ssl/x.pem id=[1]"}}',
+      "sni str(a.example.com) alpn h2,http/1.1 ca-file /etc/ssl/x.pem id=[1]",
+    ],
+    ['{{oneOf services.web.meta.mode "http" "tcp"}}', "tcp"],
+    [
+      '[{{bareWords services.web.meta.serverOptions " "}}][{{bareWords services.web.meta.absent " check "}}][{{bareWords false}}]',
+      "[ ssl verify none][][]",
+    ],
+    ['{{required services.web.name "a name"}}', "web"],
+    ['{{#each (where services "meta.mode" "tcp")}}{{name}} {{/each}}', "web "],
+    ['{{#each (where services "meta.mode" undefined)}}{{name}} {{/each}}', "my.api-v2 "],
+    ['{{len (where services.web.backends "family" 6)}} {{len (where "text" "x" 1)}}', "1 0"],
   ])("%s → %j", (text, expected) => {
     expect(render(text)).toBe(expected);
+  });
+
+  it.each([
+    [
+      '{{bareWords "ssl #x"}}',
+      '/t.hbs:1:1: bareWords: "#x" holds characters that are syntax in a config file',
+    ],
+    ["{{bareWords services.web.meta}}", "/t.hbs:1:1: bareWords: "],
+    ['{{bareWords "a\nb"}}', '/t.hbs:1:1: bareWords: "a\\nb" holds characters'],
+    ['{{bareWords "it\'s"}}', "holds characters"],
+    ['{{bareWords "a;b"}} {{bareWords "a{b"}}', "holds characters"],
+    ['{{bareWords "$HOME"}}', "holds characters"],
+    ['{{oneOf services.web.meta.mode "http"}}', '/t.hbs:1:1: oneOf: "tcp" is not one of http'],
+    ['{{oneOf services.web.meta.absent "http" "tcp"}}', "/t.hbs:1:1: oneOf: nothing is not one of http, tcp"],
+    ['x {{required services.web.meta.bind "meta.bind"}}', "/t.hbs:1:3: required: meta.bind is required"],
+  ])("refuses %s at the call site", (text, message) => {
+    expect(() => render(text)).toThrow(message);
   });
 
   it("names the helper and the call site when called with the wrong number of arguments", () => {
