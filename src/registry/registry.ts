@@ -44,8 +44,8 @@ interface HeldClaim {
 interface Entry {
   backend: Backend;
   ready: boolean;
-  /** Claims behind it, by `source\0key`. */
-  claims: Map<string, HeldClaim>;
+  /** Claims behind it: one, nearly always (a Map per backend would cost more than the backend). */
+  claims: HeldClaim[];
 }
 
 /** Claims compare equal when everything but `since` is: a resync re-reporting a socket changes nothing. */
@@ -74,7 +74,7 @@ function compareKeys(a: string, b: string): number {
 /** The claim that speaks for a backend: lowest pid, then source, then key. */
 function representative(entry: Entry): HeldClaim {
   let best: HeldClaim | undefined;
-  for (const held of entry.claims.values()) {
+  for (const held of entry.claims) {
     if (
       !best ||
       held.claim.pid < best.claim.pid ||
@@ -209,13 +209,13 @@ export class Registry {
     let entry = this.#entries.get(key);
     if (!entry) {
       const ready = !this.#gated(claim.service);
-      entry = { backend: makeBackend(source, claim, claim.since, ready), ready, claims: new Map() };
+      entry = { backend: makeBackend(source, claim, claim.since, ready), ready, claims: [] };
       this.#entries.set(key, entry);
       touched.set(entry, undefined);
     } else if (!touched.has(entry)) touched.set(entry, entry.backend);
     const next: HeldClaim = { source, claim, entry };
     claims.set(claim.key, next);
-    entry.claims.set(`${source}\0${claim.key}`, next);
+    entry.claims.push(next);
   }
 
   #withdraw(source: string, key: string, touched: Map<Entry, Backend | undefined>): void {
@@ -225,20 +225,20 @@ export class Registry {
     claims.delete(key);
     if (claims.size === 0) this.#bySource.delete(source);
     if (!touched.has(held.entry)) touched.set(held.entry, held.entry.backend);
-    held.entry.claims.delete(`${source}\0${key}`);
+    held.entry.claims.splice(held.entry.claims.indexOf(held), 1);
   }
 
   /** Recomputes each touched entry once and records what changed about it. */
   #settle(touched: Map<Entry, Backend | undefined>, change: RegistryChange): void {
     for (const [entry, before] of touched) {
-      if (entry.claims.size === 0) {
+      if (entry.claims.length === 0) {
         this.#entries.delete(backendKey(entry.backend));
         if (before) change.removed.push(before);
         continue;
       }
       const rep = representative(entry);
       let since = Number.POSITIVE_INFINITY;
-      for (const held of entry.claims.values()) since = Math.min(since, held.claim.since);
+      for (const held of entry.claims) since = Math.min(since, held.claim.since);
       const next = makeBackend(rep.source, rep.claim, since, entry.ready);
       if (!before) {
         entry.backend = next;

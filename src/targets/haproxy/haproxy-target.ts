@@ -59,7 +59,6 @@ const OPERATOR_READ_LIMIT = 1000;
 const IDENTITY_CHECK_MS = 100;
 
 interface Desired {
-  version: number;
   servers: Map<string, ServerSpec>;
   proxies: Set<string>;
   rest: string;
@@ -107,7 +106,6 @@ export class HaproxyTarget implements Target {
   /** Non-server lines of the config HAProxy runs, when known. */
   #runningRest: string | undefined;
   #version = 0;
-  #desired: Desired | undefined;
   #static: { renderer: Renderer; keys: Set<string> } | undefined;
   #firstLive: Promise<void>;
   #liveRan = false;
@@ -269,6 +267,8 @@ export class HaproxyTarget implements Target {
           return running;
         }),
       );
+      // What the file said is now in what is known; it is needed again only after the next adoption.
+      this.#loaded = new Map();
       const plan = planFull(desired.servers, desired.proxies, [...this.#known.values()], this.#memory());
       times.lap("plan");
       for (const [key, state] of plan.operatorSeen) {
@@ -508,7 +508,6 @@ export class HaproxyTarget implements Target {
       outcome = await this.#file.converge(text, context, { background: true });
     }
     const parsed = parseConfig(text);
-    if (version === this.#version) this.#desired = this.#desiredOf(version, parsed);
     const rest = restOf(parsed);
     if (this.#pid !== undefined && this.#runningRest !== undefined && rest !== this.#runningRest) {
       this.#reloadReason ??= "the config changed outside the servers of its backends";
@@ -566,17 +565,15 @@ export class HaproxyTarget implements Target {
 
   // ---- desired servers ----
 
-  /** The whole desired config's servers, from the file lane's render when nothing changed since. */
+  /** The whole desired config's servers: O(all), for the full reconcile only, so it is not kept. */
   #desiredFull(): Desired {
-    if (this.#desired?.version === this.#version) return this.#desired;
-    this.#desired = this.#desiredOf(this.#version, parseConfig(this.#file.render()));
-    return this.#desired;
+    return this.#desiredOf(parseConfig(this.#file.render()));
   }
 
-  #desiredOf(version: number, parsed: ParsedConfig): Desired {
+  #desiredOf(parsed: ParsedConfig): Desired {
     const servers = new Map<string, ServerSpec>();
     for (const [key, line] of parsed.servers) servers.set(key, specOf(line));
-    return { version, servers, proxies: parsed.proxies, rest: restOf(parsed) };
+    return { servers, proxies: parsed.proxies, rest: restOf(parsed) };
   }
 
   /** The server lines the template renders for just `backends` (static servers left out). */

@@ -8,16 +8,20 @@ import { type RunningServer, serverKey } from "./live-plan.js";
 export class KnownServers implements ReadonlyMap<string, RunningServer> {
   #servers = new Map<string, RunningServer>();
   #perBackend = new Map<string, number>();
+  /** Servers of a service share their options: one array for each distinct list, not one per server. */
+  #options = new Map<string, readonly string[]>();
 
   /** Replaces everything (a full read). */
   reset(servers: Iterable<RunningServer> = []): void {
     this.#servers = new Map();
     this.#perBackend = new Map();
+    this.#options = new Map();
     for (const s of servers) this.set(s);
   }
 
   set(server: RunningServer): void {
     const key = serverKey(server);
+    if (server.options) server.options = this.#shared(server.options);
     if (!this.#servers.has(key)) this.#perBackend.set(server.backend, this.countIn(server.backend) + 1);
     this.#servers.set(key, server);
   }
@@ -28,6 +32,14 @@ export class KnownServers implements ReadonlyMap<string, RunningServer> {
     this.#servers.delete(key);
     this.#perBackend.set(server.backend, this.countIn(server.backend) - 1);
     return true;
+  }
+
+  #shared(options: readonly string[]): readonly string[] {
+    const text = options.join(" ");
+    const known = this.#options.get(text);
+    if (known) return known;
+    this.#options.set(text, options);
+    return options;
   }
 
   countIn(backend: string): number {
