@@ -5,11 +5,20 @@
  */
 export class SerialQueue {
   #tail: Promise<unknown> = Promise.resolve();
+  #pending = 0;
 
   run<T>(task: () => Promise<T> | T): Promise<T> {
-    const result = this.#tail.then(task);
+    this.#pending++;
+    const result = this.#tail.then(task).finally(() => {
+      this.#pending--;
+    });
     this.#tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** Tasks queued or running. */
+  get pending(): number {
+    return this.#pending;
   }
 
   /** Resolves once every task queued so far has finished. */

@@ -79,7 +79,20 @@ export interface Listening {
 export interface StartListeningOptions {
   /** Where the snapshot comes from; the /proc snapshot by default. */
   snapshot?: () => Promise<Listener[]>;
+  /**
+   * Events that arrived while a snapshot was taken and did not fit the buffer (a flood): they are
+   * lost as a full ring loses them, and the caller must resync. Called after that merge.
+   */
+  onOverflow?: (dropped: number) => void;
+  /** How many events a snapshot may buffer; default 20,000 (a few MB). */
+  maxBuffered?: number;
 }
+
+/**
+ * A flood of listen/close (any local user can make one) must not buffer without bound while a
+ * snapshot is taken: past this, events are dropped and counted, and the caller resyncs.
+ */
+const MAX_BUFFERED = 20_000;
 
 /**
  * Merges the /proc snapshot with the live stream so that every listener is seen exactly once.
@@ -103,15 +116,24 @@ export async function startListening(
   options: StartListeningOptions = {},
 ): Promise<Listening> {
   const takeSnapshot = options.snapshot ?? procSnapshot;
+  const maxBuffered = options.maxBuffered ?? MAX_BUFFERED;
   const table = new ListenerTable();
   let buffer: ListenEvent[] | undefined = [];
+  let dropped = 0;
   let started = false;
   const handler = (ev: ListenEvent) => {
     if (buffer) {
-      buffer.push(ev);
+      if (buffer.length < maxBuffered) buffer.push(ev);
+      else dropped++;
       return;
     }
     onEvent?.(ev, table.apply(ev));
+  };
+  const reportDropped = () => {
+    if (dropped === 0) return;
+    const count = dropped;
+    dropped = 0;
+    options.onOverflow?.(count);
   };
   probe.on("event", handler);
 
@@ -139,6 +161,7 @@ export async function startListening(
     table.reconcile(snap);
     for (const ev of buffer) table.apply(ev);
     buffer = undefined;
+    queueMicrotask(reportDropped);
     return {
       added: Array.from(table.values()).filter((l) => !before.has(l.sock)),
       removed: Array.from(before.values()).filter((l) => table.get(l.sock) === undefined),

@@ -42,9 +42,13 @@ export class Classifier {
     this.#needsCgroup = rules.some((rule) => rule.cgroup !== undefined);
   }
 
+  /** Whether any rule wants this port: most listeners on a host are no backend, and need no lookup. */
+  mayMatch(port: number): boolean {
+    return this.#rules.some((rule) => portInRanges(port, rule.ports));
+  }
+
   async place(listener: Listener): Promise<Placement | undefined> {
-    // Most listeners on a host are no backend: skip the /proc read unless some rule wants the port.
-    if (!this.#rules.some((rule) => portInRanges(listener.port, rule.ports))) return undefined;
+    if (!this.mayMatch(listener.port)) return undefined;
     const cgroupPath = this.#needsCgroup ? await this.#cgroups.of(listener) : undefined;
     const rule = matchService(listener, this.#rules, { hostNetns: this.#hostNetns, cgroupPath });
     if (!rule) return undefined;

@@ -29,6 +29,8 @@ import type {
   SourceStatus,
 } from "./source.js";
 
+/** Events waiting for placement before newer ones are dropped (and a resync owed). */
+const MAX_QUEUED = 50_000;
 /** Ids of wrong listeners logged per resync: enough to find them, not a flood. */
 const WRONG_IDS_LOGGED = 10;
 
@@ -76,6 +78,8 @@ export class LocalSource implements Source {
   #state: SourceStatus["state"] = "starting";
   #detail: string | undefined;
   #lastContact: number | undefined;
+  /** Events dropped since the last resync (placement could not keep up). */
+  #dropped = 0;
 
   constructor(context: SourceContext, deps: LocalSourceDeps = SYSTEM) {
     this.#context = context;
@@ -151,19 +155,40 @@ export class LocalSource implements Source {
     this.#lastContact = Date.now();
     this.#context.onKernelEvent?.(ev.type);
     if (ev.type === "listen") this.#context.onListen?.(ev);
+    const key = String(ev.sock);
+    // A close, or a listen on a port no rule wants, needs no lookup: with nothing queued before it,
+    // it is delivered now. That keeps a flood of unrelated sockets (any user can make one) cheap.
+    const placeable = ev.type === "listen" && this.#classifier?.mayMatch(ev.port) === true;
+    if (!placeable && this.#queue.pending === 0) {
+      this.#sink?.update([], [key], ev.ts);
+      return;
+    }
+    if (this.#queue.pending >= MAX_QUEUED) {
+      // Placement cannot keep up: drop it as a full ring would, and resync once the queue drains.
+      this.#dropped++;
+      if (this.#dropped === 1) void this.#queue.idle().then(() => this.#lost("queue-full"));
+      return;
+    }
     this.#queue
       .run(async () => {
-        const key = String(ev.sock);
         // A listen that matches no rule withdraws whatever the same socket claimed before (a lost close).
-        const claim = ev.type === "listen" ? await this.#claimOf(ev) : undefined;
+        const claim = placeable ? await this.#claimOf(ev) : undefined;
         if (claim) this.#sink?.update([claim], [], ev.ts);
         else this.#sink?.update([], [key], ev.ts);
       })
       .catch((err: unknown) => this.#log.error({ err, sock: ev.sock, pid: ev.pid }, "event not placed"));
   }
 
+  /** Events were lost on their way here: count them for metrics and resync. */
+  #lost(reason: string): void {
+    const drops = this.#dropped;
+    this.#dropped = 0;
+    this.#context.onEventsLost?.(reason, drops);
+    void this.#resync("lost", { drops, reason });
+  }
+
   /** After lost events, and every `resync`: a fresh snapshot, merged with what arrived meanwhile. */
-  async #resync(reason: "lost" | "timer", lost?: LostInfo): Promise<void> {
+  async #resync(reason: "lost" | "timer", lost?: { drops: number; reason: string }): Promise<void> {
     const listening = this.#listening;
     if (!listening) return;
     try {

@@ -122,6 +122,22 @@ describe("startListening", () => {
     expect([...listening.table.values()]).toEqual([listener(2), listener(3)]);
   });
 
+  it("buffers at most maxBuffered events during a snapshot, counts the rest and reports them after it", async () => {
+    const probe = new FakeProbe();
+    const reported: number[] = [];
+    const listening = await startListening(probe, undefined, {
+      maxBuffered: 2,
+      onOverflow: (dropped) => reported.push(dropped),
+      snapshot: async () => {
+        for (let sock = 1; sock <= 5; sock++) probe.emit("event", ev("listen", listener(sock)));
+        expect(reported).toEqual([]);
+        return [];
+      },
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    expect([reported, [...listening.table.values()].map((l) => l.sock)]).toEqual([[3], [1, 2]]);
+  });
+
   it("stops following the probe and rethrows when the first snapshot fails", async () => {
     const probe = new FakeProbe();
     const failure = new Error("no /proc");

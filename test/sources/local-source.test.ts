@@ -226,3 +226,37 @@ describe("LocalSource", () => {
     expect(sink.deliveries.at(-1)).toMatchObject({ kind: "replace", info: { reason: "lost" } });
   });
 });
+
+describe("LocalSource under a flood", () => {
+  it("delivers closes and listens on ports no rule wants without a lookup, in order with those that need one", async () => {
+    let release: () => void = () => {};
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { inspector } = fakeInspector({ [CONTAINER]: { v4: ["10.200.0.2"], routed: ["10.200.0.2"] } });
+    const { probe, sink, settle } = await started({
+      inspector: {
+        ...inspector,
+        facts: async (pid, netns) => {
+          await slow;
+          return inspector.facts(pid, netns);
+        },
+      },
+    });
+    // Nothing queued: a listen on an unwanted port is delivered at once, synchronously.
+    probe.emit("event", event("listen", { sock: 1, port: 22 }));
+    expect(sink.deliveries.at(-1)).toEqual({ kind: "update", upserts: [], removals: ["1"] });
+    // One that needs a lookup holds back what follows it, whatever its kind.
+    probe.emit("event", event("listen", { netns: CONTAINER, sock: 2 }));
+    probe.emit("event", event("listen", { sock: 3, port: 22 }));
+    expect(sink.deliveries).toHaveLength(2);
+    release();
+    await settle();
+    expect(
+      sink.deliveries.slice(2).map((d) => d.kind === "update" && [d.upserts.map((c) => c.key), d.removals]),
+    ).toEqual([
+      [["2"], []],
+      [[], ["3"]],
+    ]);
+  });
+});
