@@ -58,12 +58,15 @@ function candidate(service: string, address: string, port: number): Backend {
     port,
     endpoint: endpointOf(4, address, port),
     family: 4,
+    host: "bench",
     pid: 0,
     comm: "",
     uid: 0,
     netns: 0,
     backlog: 0,
-    sock: 0,
+    source: "bench",
+    claim: `${address}:${port}`,
+    since: 0,
   };
 }
 
