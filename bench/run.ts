@@ -1,22 +1,24 @@
 /**
- * `make bench` / `make bench-quick`: runs every benchmark in turn, writes bench/results/<name>.json,
- * the SVG plots and bench/results/summary.md (the README table). Bounded: a watchdog stops
- * everything past 10 minutes (6 in --quick). `--only=a,b` runs a subset of benchmarks,
- * `--contenders=a,b` a subset of the load-balancer contenders; `--report` only redraws the plots and
- * summary.md from the result files.
+ * `make bench` / `make bench-quick` / `make bench-full`: runs every benchmark in turn, writes
+ * bench/results/<name>.json, the SVG plots and bench/results/summary.md (the README tables).
+ * Bounded: a watchdog stops everything past 10 minutes (6 in --quick, 40 in --full, which adds the
+ * 100,000-backend sizes). `--only=a,b` runs a subset of benchmarks, `--contenders=a,b` a subset of
+ * the load-balancer contenders, `--scenarios=a,b` of lb-contenders' scenarios; `--report` only
+ * redraws the plots and summary.md from the result files.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { burst } from "./burst.js";
+import { coldStart } from "./cold-start.js";
 import { idleCpu } from "./idle-cpu.js";
 import { lbContenders } from "./lb-contenders.js";
-import { lbIdleCpu } from "./lb-idle-cpu.js";
 import type { BenchContext, Benchmark, ResultFile } from "./lib/bench.js";
 import { stopAll } from "./lib/children.js";
 import { writeFigures } from "./lib/figures.js";
 import { BENCH_DIR } from "./lib/helpers.js";
+import type { Mode } from "./lib/scenarios.js";
 import { writeSummary } from "./lib/summary.js";
 import { probeLatency } from "./probe-latency.js";
 import { probeOverhead } from "./probe-overhead.js";
@@ -31,7 +33,7 @@ const ALL: Benchmark[] = [
   renderScale,
   burst,
   lbContenders,
-  lbIdleCpu,
+  coldStart,
 ];
 const RESULTS = join(BENCH_DIR, "results");
 
@@ -59,7 +61,8 @@ async function main(argv: string[]): Promise<number> {
     await report();
     return 0;
   }
-  const quick = argv.includes("--quick");
+  const mode: Mode = argv.includes("--quick") ? "quick" : argv.includes("--full") ? "full" : "default";
+  const quick = mode === "quick";
   const list = (flag: string) =>
     argv
       .find((a) => a.startsWith(`${flag}=`))
@@ -67,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       .split(",");
   const only = list("--only");
   const contenders = list("--contenders");
+  const scenarioNames = list("--scenarios");
   const unknown = only?.filter((n) => !ALL.some((b) => b.name === n)) ?? [];
   if (unknown.length > 0) {
     console.error(
@@ -76,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // 10,000 idle listeners and HAProxy checking them need more descriptors than a default shell allows.
   await execa("prlimit", ["--pid", String(process.pid), "--nofile=65536:65536"], { reject: false });
-  const budgetMs = quick ? 6 * 60_000 : 10 * 60_000;
+  const budgetMs = { quick: 6, default: 10, full: 40 }[mode] * 60_000;
   const watchdog = setTimeout(() => {
     console.error(`bench: over the ${budgetMs / 60_000} min budget: stopping every helper`);
     void stopAll().finally(() => process.exit(1));
@@ -85,7 +89,9 @@ async function main(argv: string[]): Promise<number> {
   await mkdir(RESULTS, { recursive: true });
   const ctx: BenchContext = {
     quick,
+    mode,
     ...(contenders ? { contenders } : {}),
+    ...(scenarioNames ? { scenarios: scenarioNames } : {}),
     scratch,
     log: (message, fields) =>
       console.error(`[bench] ${message}${fields ? ` ${JSON.stringify(fields)}` : ""}`),
@@ -98,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
       ctx.log(`${bench.name}: start`);
       const file: ResultFile = {
         benchmark: bench.name,
-        mode: quick ? "quick" : "full",
+        mode,
         startedAt: new Date(started).toISOString(),
         seconds: 0,
         machine: { ...about, loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100 },

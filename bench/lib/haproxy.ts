@@ -153,8 +153,10 @@ export class Haproxy {
     }
   }
 
-  showStat(): Promise<ServerStat[]> {
-    return apiCommand(this.paths.runtimeSocket, "show stat").then(parseShowStat);
+  /** Server rows of `show stat`, of one backend when named. */
+  showStat(backend?: string): Promise<ServerStat[]> {
+    const command = backend ? `show stat ${backend} 4 -1` : "show stat";
+    return apiCommand(this.paths.runtimeSocket, command).then(parseShowStat);
   }
 
   serversState(timeoutMs = 10_000): Promise<ServerState[]> {
