@@ -23,6 +23,8 @@ import { createLogger } from "../src/log.js";
 import { Registry } from "../src/registry/registry.js";
 import { ServiceLists } from "../src/render/service-lists.js";
 import { compileTemplate } from "../src/render/template.js";
+import { RuntimeClient } from "../src/targets/haproxy/runtime-client.js";
+import { RuntimeConnection } from "../src/targets/haproxy/runtime-connection.js";
 import { parseConfig } from "../src/targets/haproxy/server-lines.js";
 import { Haproxy, haproxyPaths } from "./lib/haproxy.js";
 import { freePortBlock } from "./lib/lb-layout.js";
@@ -139,6 +141,26 @@ async function inMemory() {
   return { ...figures, fileLane: await fileLanePieces(registry, lists) };
 }
 
+/**
+ * The floor of a live change: lbwatch's own Runtime API client adding one server (add, then enable,
+ * each with its trailing `show info`) on a connection of its own, with nothing else running.
+ */
+async function clientFloor(socket: string): Promise<number[]> {
+  const client = new RuntimeClient(new RuntimeConnection(socket));
+  const times: number[] = [];
+  for (let k = 0; k < 20; k++) {
+    const spec = { backend: `be_${SERVICES[0]}`, name: `floor${k}`, address: "127.0.0.1:9", options: [] };
+    const t = now();
+    const [added] = await client.addServers([spec]);
+    times.push(ms(t));
+    if (added?.outcome.status !== "ok") throw new Error(`floor add: ${JSON.stringify(added)}`);
+    await client.setState([spec], "maint");
+    await client.deleteServers([spec]);
+  }
+  await client.connection.close();
+  return times;
+}
+
 /** dest holding every backend, what HAProxy starts from. */
 async function renderHeld(): Promise<string> {
   const held = new Registry();
@@ -214,6 +236,7 @@ ${SERVICES.map((name, i) => `  ${name}: { ports: [${portOf(i)}] }\n`).join("")}t
       memoryAfterChanges: memory(),
       // V8 hands pages it freed back to the OS lazily: what RSS falls to once idle.
       memoryIdle3s: await sleep(3000).then(memory),
+      runtimeClientAddMs: brief(await clientFloor(paths.runtimeSocket)),
     };
   } finally {
     await controller.close();
