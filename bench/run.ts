@@ -35,7 +35,10 @@ const ALL: Benchmark[] = [
   lbContenders,
   coldStart,
 ];
-const RESULTS = join(BENCH_DIR, "results");
+/** --full writes apart (bench/results/full/), so a full run never mixes with the default one. */
+const resultsDir = (mode: Mode) => join(BENCH_DIR, "results", ...(mode === "full" ? ["full"] : []));
+/** Results other programs write beside the benchmarks' (bench/soak.ts). */
+const EXTRA_RESULTS = ["soak"];
 
 async function machine(): Promise<Record<string, string | number>> {
   const haproxy = await execa("haproxy", ["-v"], { reject: false });
@@ -50,18 +53,19 @@ async function machine(): Promise<Record<string, string | number>> {
 }
 
 /** Plots and summary.md from the result files on disk. */
-async function report(): Promise<void> {
-  const results = await loadResults();
-  await writeFigures(RESULTS, results);
-  console.log(await writeSummary(RESULTS, results));
+async function report(dir: string): Promise<void> {
+  const results = await loadResults(dir);
+  await writeFigures(dir, results);
+  console.log(await writeSummary(dir, results));
 }
 
 async function main(argv: string[]): Promise<number> {
+  const mode: Mode = argv.includes("--quick") ? "quick" : argv.includes("--full") ? "full" : "default";
+  const RESULTS = resultsDir(mode);
   if (argv.includes("--report")) {
-    await report();
+    await report(RESULTS);
     return 0;
   }
-  const mode: Mode = argv.includes("--quick") ? "quick" : argv.includes("--full") ? "full" : "default";
   const quick = mode === "quick";
   const list = (flag: string) =>
     argv
@@ -122,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
       await writeFile(join(RESULTS, `${bench.name}.json`), `${JSON.stringify(file, null, 2)}\n`);
       ctx.log(`${bench.name}: done in ${file.seconds} s`);
     }
-    await report();
+    await report(RESULTS);
   } finally {
     clearTimeout(watchdog);
     await stopAll();
@@ -131,11 +135,11 @@ async function main(argv: string[]): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-async function loadResults(): Promise<Map<string, ResultFile>> {
+async function loadResults(dir: string): Promise<Map<string, ResultFile>> {
   const results = new Map<string, ResultFile>();
-  for (const bench of ALL) {
-    const text = await readFile(join(RESULTS, `${bench.name}.json`), "utf8").catch(() => undefined);
-    if (text) results.set(bench.name, JSON.parse(text) as ResultFile);
+  for (const name of [...ALL.map((b) => b.name), ...EXTRA_RESULTS]) {
+    const text = await readFile(join(dir, `${name}.json`), "utf8").catch(() => undefined);
+    if (text) results.set(name, JSON.parse(text) as ResultFile);
   }
   return results;
 }

@@ -103,8 +103,11 @@ export function soakRows(results: Map<string, ResultFile>): string[] {
   const soak = results.get("soak")?.result;
   const kinds = (get(soak, "faults") ?? {}) as Record<string, Obj>;
   if (Object.keys(kinds).length === 0) return ["Fault soak: not run (`make soak`)."];
+  const runs = (get(soak, "rssMiB", "runs") ?? []) as { first: number; last: number; max: number }[];
+  const perRun = runs.map((r) => `${r.first} → ${r.last} (max ${r.max})`).join("; ");
+  const outside = (get(soak, "traffic", "outsideFaultsAtS") ?? []) as number[];
   return [
-    `Fault soak (\`make soak\`, ${num(get(soak, "seconds"))} s): lbwatch RSS ${num(get(soak, "rssMiB", "start"))} → ${num(get(soak, "rssMiB", "end"))} MiB; ${num(get(soak, "checks", "converged"))} of ${num(get(soak, "checks", "total"))} quiet checks converged.`,
+    `Fault soak (\`make soak\`, ${num(get(soak, "seconds"))} s, seed ${num(get(soak, "seed"))}, load average ${num(get(results.get("soak"), "machine", "loadAverage1m"))}): ${num(get(soak, "checks", "converged"))} of ${num(get(soak, "checks", "total"))} comparisons after 10 s of quiet converged within 2 s; ${num(get(soak, "lbwatchLog", "eventsLost"))} ring overflows seen by lbwatch; ${outside.length} failed requests outside any fault. lbwatch RSS MiB per process (it is restarted by faults), first → last sample: ${perRun || "–"}.`,
     "",
     "| Fault | injected | converged after its end p50 / max | not converged within 2 s | client requests failed / sent during it |",
     "|---|---|---|---|---|",

@@ -91,7 +91,8 @@ function scaleRows(results: Map<string, ResultFile>): string[] {
   ];
 }
 
-export function summaryMarkdown(results: Map<string, ResultFile>): string {
+/** `figures`: where the plots are, as the README links them (bench/results or bench/results/full). */
+export function summaryMarkdown(results: Map<string, ResultFile>, figures = "bench/results"): string {
   const any = [...results.values()][0];
   const m = any?.machine ?? {};
   const loads = [...results.values()].map(
@@ -119,14 +120,14 @@ export function summaryMarkdown(results: Map<string, ResultFile>): string {
     "",
     ...soakRows(results),
     "",
-    `![listen to served, per contender](bench/results/${LATENCY_SVG}) ![idle CPU vs backends](bench/results/${IDLE_SVG}) ![listen to routed vs backends](bench/results/${SCALE_SVG})`,
+    `![listen to served, per contender](${figures}/${LATENCY_SVG}) ![idle CPU vs backends](${figures}/${IDLE_SVG}) ![listen to routed vs backends](${figures}/${SCALE_SVG})`,
     ...(problems.length > 0 ? ["", "Not measured in this run:", ...problems] : []),
     "",
   ].join("\n");
 }
 
 export async function writeSummary(dir: string, results: Map<string, ResultFile>): Promise<string> {
-  const text = summaryMarkdown(results);
+  const text = summaryMarkdown(results, dir.slice(dir.lastIndexOf("bench/results")));
   await writeFile(join(dir, "summary.md"), text);
   return text;
 }
