@@ -28,13 +28,13 @@ export interface Scenario {
 const FAMILY = ["lbwatch-api", "hc-aggressive", "poll-100ms"];
 
 export function scenarios(mode: Mode): Scenario[] {
-  const trials = { quick: 10, default: 30, full: 50 }[mode];
+  const trials = { quick: 10, default: 25, full: 50 }[mode];
   const window = mode === "quick" ? 2000 : 5000;
   const quiet: Scenario = {
     name: "quiet",
     family: "quiet",
     contenders: CONTENDERS.map((c) => c.name),
-    trials: mode === "quick" ? 10 : 40,
+    trials: { quick: 10, default: 30, full: 50 }[mode],
     otherBackends: 0,
     restart: true,
     idleWindowMs: window,
