@@ -13,10 +13,13 @@ import type { BenchContext, Benchmark } from "./lib/bench.js";
 import type { Line } from "./lib/children.js";
 import { CONTENDERS, startContender } from "./lib/contenders.js";
 import { procStat, rssBytes, treeCpuSeconds } from "./lib/cpu-time.js";
+import { sleep } from "./lib/helpers.js";
 import { IDLE_PER_SERVICE, makeLayout } from "./lib/lb-layout.js";
 import { round } from "./lib/percentiles.js";
 
 const API = CONTENDERS.find((c) => c.name === "lbwatch-api");
+/** What lbwatch logs once its first full reconcile added what HAProxy lacked. */
+const ADDED = "HAProxy differed from the desired servers: repaired";
 
 /** Wall-clock ms (pino's `time`) of lbwatch's first line with this message, from its start. */
 function phaseMs(lines: readonly Line[], msg: string, startedAt: number): number | undefined {
@@ -38,13 +41,15 @@ async function once(ctx: BenchContext, n: number, perService: number) {
     try {
       const pid = running.controller?.pid as number;
       const lines = running.controller?.stderrLines() ?? [];
+      // HAProxy may show every server before lbwatch has read the last answer and logged it.
+      for (let t = 0; t < 30 && !lines.some((l) => l.msg === ADDED); t++) await sleep(100);
       return {
         servers: n + layout.webPorts.length,
         backends: layout.idlePorts.length,
         readyMs: running.readyMs,
         lbwatchPhasesMs: {
           snapshotMerged: phaseMs(lines, "initial snapshot merged", startedAt),
-          serversAdded: phaseMs(lines, "HAProxy differed from the desired servers: repaired", startedAt),
+          serversAdded: phaseMs(lines, ADDED, startedAt),
         },
         lbwatchCpuSeconds: round((await procStat(pid)).cpuSeconds, 2),
         lbwatchRssMiB: round((await rssBytes(pid)) / 2 ** 20, 1),

@@ -102,6 +102,7 @@ async function runScenario(scenario: Scenario, ctx: BenchContext) {
       await mkdir(dir, { recursive: true });
       const own = { ...layout, ...layoutFiles(dir) };
       ctx.log(`lb-contenders: ${scenario.name} ${spec.name}`);
+      const started = Date.now();
       try {
         const running = await startContender(spec, own, readyTimeoutMs(scenario));
         try {
@@ -112,6 +113,7 @@ async function runScenario(scenario: Scenario, ctx: BenchContext) {
       } catch (err) {
         contenders[spec.name] = { error: err instanceof Error ? err.message : String(err) };
       }
+      Object.assign(contenders[spec.name] as object, { seconds: (Date.now() - started) / 1000 });
       const { samples: _, ...shown } = contenders[spec.name] as Record<string, unknown>;
       ctx.log(`lb-contenders: ${scenario.name} ${spec.name} done`, shown);
     }

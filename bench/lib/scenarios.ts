@@ -34,7 +34,7 @@ export function scenarios(mode: Mode): Scenario[] {
     name: "quiet",
     family: "quiet",
     contenders: CONTENDERS.map((c) => c.name),
-    trials: { quick: 10, default: 30, full: 50 }[mode],
+    trials: { quick: 10, default: 25, full: 50 }[mode],
     otherBackends: 0,
     restart: true,
     idleWindowMs: window,
