@@ -63,6 +63,11 @@ async function measure(
     ? await rollingRestart(web, layout.webPorts, layout.frontend, spec)
     : undefined;
   await writeTrace(`${scenario.name}.${spec.name}`, routing.trace, running.controller?.stderrLines());
+  // HAProxy 2.6 itself may die under the Runtime API (a worker's SIGSEGV): say so beside the figures.
+  if (running.haproxy.child.exited) {
+    const alerts = running.haproxy.child.stderrTail.split("\n").filter((l) => l.includes("[ALERT]"));
+    out.haproxyExited = alerts.slice(-3).join(" ");
+  }
   const troubled = routing.lost > 0 || (restart?.failed ?? 0) > 0;
   return {
     ...out,

@@ -14,6 +14,7 @@ const USER_HZ = 100;
 
 export interface ProcStat {
   pid: number;
+  comm: string;
   ppid: number;
   /** user + system CPU seconds of the whole thread group. */
   cpuSeconds: number;
@@ -31,6 +32,7 @@ export function parseProcStat(text: string): ProcStat {
   const field = (n: number) => Number(f[n - 3]);
   return {
     pid,
+    comm: text.slice(text.indexOf("(") + 1, close),
     ppid: field(4),
     cpuSeconds: (field(14) + field(15)) / USER_HZ,
     reapedCpuSeconds: (field(16) + field(17)) / USER_HZ,
@@ -76,9 +78,9 @@ export async function treeCpuSeconds(root: number): Promise<number> {
   return (await tree(root)).reduce((sum, s) => sum + s.cpuSeconds + s.reapedCpuSeconds, 0);
 }
 
-/** Live descendants of pid (a running `haproxy -c` of lbwatch, say). */
-export async function descendants(root: number): Promise<number[]> {
-  return (await tree(root)).slice(1).map((s) => s.pid);
+/** Live descendants of pid (a running `haproxy -c` of lbwatch, say), with their comm. */
+export async function descendants(root: number): Promise<{ pid: number; comm: string }[]> {
+  return (await tree(root)).slice(1).map(({ pid, comm }) => ({ pid, comm }));
 }
 
 export type CpuWindow = { cpuSecPerMin: number } | { error: string };

@@ -2,7 +2,7 @@
  * Idle cost of a contender that routes everything: CPU seconds per minute of its controller's process
  * tree (lbwatch or the poller, with reaped children such as `haproxy -c`) and of HAProxy's. The window
  * starts only once nothing is pending: every backend routed (the caller waited for that), dest holding
- * every server and no child of the controller running, twice in a row wait.max apart.
+ * every server and no `haproxy -c` of the controller running, twice in a row wait.max apart.
  */
 import { readFile } from "node:fs/promises";
 import type { Running } from "./contenders.js";

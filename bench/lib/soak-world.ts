@@ -79,7 +79,7 @@ targets:
   async killHaproxy(): Promise<void> {
     const h = this.haproxy;
     if (!h) return;
-    for (const pid of [h.child.pid, ...(await descendants(h.child.pid))]) {
+    for (const pid of [h.child.pid, ...(await descendants(h.child.pid)).map((d) => d.pid)]) {
       try {
         process.kill(pid, "SIGKILL");
       } catch {

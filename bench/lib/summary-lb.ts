@@ -44,7 +44,7 @@ export function contenderRows(results: Map<string, ResultFile>): string[] {
     ...Object.entries(quiet).map(([name, c]) =>
       c.error
         ? `| ${name} | ${failed(c)} | | | | | ${idle(name).join(" / ")} |`
-        : `| ${name} | ${stat(c.listenToServedMs as Stat)}${c.lost ? ` (${c.lost} lost)` : ""} | ${stat(c.listenToRoutedMs as Stat)} | ${stat(c.closeToUnroutedMs as Stat)} | ${stat(c.closeToLastAttemptMs as Stat)} | ${restart(c)} | ${idle(name).join(" / ")} |`,
+        : `| ${name}${c.haproxyExited ? " (HAProxy's worker died during the run: see lb-contenders.json)" : ""} | ${stat(c.listenToServedMs as Stat)}${c.lost ? ` (${c.lost} lost)` : ""} | ${stat(c.listenToRoutedMs as Stat)} | ${stat(c.closeToUnroutedMs as Stat)} | ${stat(c.closeToLastAttemptMs as Stat)} | ${restart(c)} | ${idle(name).join(" / ")} |`,
     ),
   ];
 }
@@ -61,7 +61,7 @@ export function familyRows(results: Map<string, ResultFile>): string[] {
       rows.push(
         c.error
           ? `| ${name} | ${contender} | ${failed(c)} | | | |`
-          : `| ${name} | ${contender} | ${pair(c.listenToRoutedMs)} | ${pair(c.closeToUnroutedMs)} | ${pair(c.listenToServedMs)}${c.lost ? ` (${c.lost} lost)` : ""} | ${load} |`,
+          : `| ${name} | ${contender}${c.haproxyExited ? " (HAProxy's worker died)" : ""} | ${pair(c.listenToRoutedMs)} | ${pair(c.closeToUnroutedMs)} | ${pair(c.listenToServedMs)}${c.lost ? ` (${c.lost} lost)` : ""} | ${load} |`,
       );
     }
   }

@@ -23,6 +23,7 @@ describe("parseProcStat", () => {
     const text = `4242 (a (b) c) ${fields.join(" ")} 0 0\n`;
     expect(parseProcStat(text)).toEqual({
       pid: 4242,
+      comm: "a (b) c",
       ppid: 1,
       cpuSeconds: 3,
       reapedCpuSeconds: 0.1,
