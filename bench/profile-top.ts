@@ -1,6 +1,7 @@
 /**
  * The top frames of a V8 CPU profile (`node --cpu-prof`), by self and by total time:
- *   npx tsx bench/profile-top.ts <file.cpuprofile> [rows]
+ *   npx tsx bench/profile-top.ts <file.cpuprofile> [rows] [from seconds] [to seconds]
+ * The window keeps only the samples taken that long after the profile started (a phase of a run).
  * lb-contenders writes such profiles of every lbwatch process with LBWATCH_BENCH_PROFILE=<dir>.
  */
 import { readFile } from "node:fs/promises";
@@ -16,12 +17,14 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, rowsArg] = process.argv.slice(2);
+const [file, rowsArg, fromArg, toArg] = process.argv.slice(2);
 if (!file) {
   console.error("usage: profile-top.ts <file.cpuprofile> [rows]");
   process.exit(2);
 }
 const rows = Number(rowsArg ?? 25);
+const fromUs = Number(fromArg ?? 0) * 1e6;
+const toUs = toArg === undefined ? Number.POSITIVE_INFINITY : Number(toArg) * 1e6;
 const profile = JSON.parse(await readFile(file, "utf8")) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
@@ -33,14 +36,17 @@ const name = (n: Node) => {
 const self = new Map<string, number>();
 const total = new Map<string, number>();
 let all = 0;
+let at = 0;
 profile.samples.forEach((id, i) => {
   const us = profile.timeDeltas[i] ?? 0;
+  at += us;
+  if (at < fromUs || at > toUs) return;
   all += us;
   const leaf = byId.get(id) as Node;
   self.set(name(leaf), (self.get(name(leaf)) ?? 0) + us);
   const seen = new Set<string>();
-  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-    const key = name(byId.get(at) as Node);
+  for (let node: number | undefined = id; node !== undefined; node = parent.get(node)) {
+    const key = name(byId.get(node) as Node);
     if (!seen.has(key)) total.set(key, (total.get(key) ?? 0) + us);
     seen.add(key);
   }
@@ -53,6 +59,6 @@ const print = (title: string, m: Map<string, number>) => {
     );
   }
 };
-console.log(`${file}: ${(all / 1e6).toFixed(2)} s sampled`);
+console.log(`${file}: ${(all / 1e6).toFixed(2)} s sampled of ${(at / 1e6).toFixed(2)} s`);
 print("-- self", self);
 print("-- total (with callees)", total);
