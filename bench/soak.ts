@@ -229,6 +229,7 @@ async function main(): Promise<number> {
     (minutes + 3) * 60_000,
   );
   const startedAt = new Date().toISOString();
+  const loadAverage1m = round(os.loadavg()[0] ?? 0, 2);
   console.error(`[soak] ${minutes} min, seed ${seed}`);
   try {
     const result = await soak(scratch);
@@ -237,7 +238,7 @@ async function main(): Promise<number> {
       mode: "default",
       startedAt,
       seconds: result.seconds,
-      machine: { loadAverage1m: round(os.loadavg()[0] ?? 0, 2), cpus: os.cpus().length },
+      machine: { loadAverage1m, cpus: os.cpus().length },
       result,
     };
     await mkdir(join(BENCH_DIR, "results"), { recursive: true });
