@@ -87,14 +87,16 @@ export function aimRows(results: Map<string, ResultFile>): string[] {
 }
 
 export function coldStartRows(results: Map<string, ResultFile>): string[] {
-  const rows = (get(results.get("cold-start")?.result, "rows") ?? []) as Obj[];
+  const file = results.get("cold-start");
+  const rows = (get(file?.result, "rows") ?? []) as Obj[];
+  const reproduce = cmd("cold-start", file?.mode === "full" ? " --full" : "");
   return [
     "| Cold start: listeners (servers per backend) | all routable after | lbwatch: snapshot merged, servers added at | lbwatch CPU s, RSS MiB | HAProxy CPU s | Reproduce |",
     "|---|---|---|---|---|---|",
     ...rows.map((r) =>
       r.error
-        ? `| ${r.listeners} (${r.perBackend}) | ${failed(r)} | | | | ${cmd("cold-start")} |`
-        : `| ${r.listeners} (${r.perBackend}) | ${num(r.readyMs, " ms")} | ${num(get(r, "lbwatchPhasesMs", "snapshotMerged"), " ms")}, ${num(get(r, "lbwatchPhasesMs", "serversAdded"), " ms")} | ${num(r.lbwatchCpuSeconds)}, ${num(r.lbwatchRssMiB)} | ${num(r.haproxyCpuSeconds)} | ${cmd("cold-start")} |`,
+        ? `| ${r.listeners} (${r.perBackend}) | ${failed(r)} | | | | ${reproduce} |`
+        : `| ${r.listeners} (${r.perBackend}) | ${num(r.readyMs, " ms")} | ${num(get(r, "lbwatchPhasesMs", "snapshotMerged"), " ms")}, ${num(get(r, "lbwatchPhasesMs", "serversAdded"), " ms")} | ${num(r.lbwatchCpuSeconds)}, ${num(r.lbwatchRssMiB)} | ${num(r.haproxyCpuSeconds)} | ${reproduce} |`,
     ),
   ];
 }
