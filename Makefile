@@ -11,7 +11,7 @@ BPF_OBJ := bpf/lbwatch.bpf.o
 ADDON := native/build/Release/lbwatch.node
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-.PHONY: build deps demo demo-cluster test test-unit lint bench bench-quick clean install uninstall deb
+.PHONY: build deps demo demo-cluster test test-unit lint bench bench-quick bench-full soak clean install uninstall deb
 
 # make install / make uninstall / make deb (README "Install").
 PREFIX ?= /usr/local
@@ -77,6 +77,14 @@ bench: build
 
 bench-quick: build
 	npx tsx bench/run.ts --quick
+
+# The 100,000-backend sizes and more trials (about 30 minutes).
+bench-full: build
+	npx tsx bench/run.ts --full
+
+# Issue 8's fault soak (3 minutes; SOAK_FLAGS=--minutes=N for longer).
+soak: build
+	npx tsx bench/soak.ts $(SOAK_FLAGS)
 
 # npm ci in a staging directory, without scripts (the root package's own install script builds the
 # addon, which install-tree.sh takes from native/build), without the packages' command links (nothing

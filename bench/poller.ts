@@ -1,21 +1,135 @@
 /**
  * The polling baseline of issue 5, run as its own process:
  *   node --import tsx bench/poller.ts <lbwatch config.yaml> <interval ms>
- * Every interval it reads /proc/net/tcp and tcp6 (the host netns, what `ss -ltn` shows), and hands
- * the listeners to lbwatch's own Registry, context builder, templates and targets, the code
- * `lbwatch run` uses after its events. Only the source of listeners differs: polling instead of the
- * kernel stream. /proc/net/tcp names no process, so rules on comm/uid-by-pid cannot apply; the bench
- * config matches by port only. Prints {"ev":"applied",...} on stdout after each apply.
+ * A `Source` that takes lbwatch's /proc snapshot (src/probe/snapshot.ts) every interval and replaces
+ * its sink's view with it, run by a real Controller: lbwatch's own rules, registry, templates and
+ * targets. Only the source of listeners differs from `lbwatch run`: polling instead of the kernel
+ * stream. The period runs from the start of each poll, as a cron-like poller has; a poll that takes
+ * longer than the period is followed at once by the next.
  */
-import { loadConfig } from "../src/config/load-config.js";
-import { TargetSet } from "../src/controller/target-set.js";
+import type { Config } from "../src/config/types.js";
+import { Controller } from "../src/controller/controller.js";
 import { createLogger } from "../src/log.js";
 import type { Listener } from "../src/probe/event.js";
 import { hostNetnsInode } from "../src/probe/netns.js";
 import { systemInspector } from "../src/probe/netns-inspector.js";
-import { readProcNetTcp } from "../src/probe/proc-net-tcp.js";
-import { isEmptyChange, Registry } from "../src/registry/registry.js";
-import { buildContext } from "../src/render/context.js";
+import { snapshot } from "../src/probe/snapshot.js";
+import { BackendAddresses } from "../src/registry/backend-address.js";
+import { CgroupPaths } from "../src/registry/cgroup-path.js";
+import { Classifier } from "../src/registry/classify.js";
+import type {
+  BackendClaim,
+  ReplaceReason,
+  Source,
+  SourceContext,
+  SourceSink,
+  SourceStatus,
+} from "../src/sources/source.js";
+
+/** A poll is never wrong, only late: nothing it replaces counts as drift in the controller's log. */
+const NOTHING_WRONG = { count: 0, keys: [], sample: [] };
+
+class PollingSource implements Source {
+  readonly id = "poller";
+  readonly kind = "poller";
+  readonly #context: SourceContext;
+  readonly #intervalMs: number;
+  readonly #cgroups = new CgroupPaths();
+  #classifier: Classifier;
+  #sink: SourceSink | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #polling: Promise<void> = Promise.resolve();
+  #state: SourceStatus["state"] = "starting";
+  #lastContact: number | undefined;
+
+  constructor(context: SourceContext, intervalMs: number) {
+    this.#context = context;
+    this.#intervalMs = intervalMs;
+    this.#classifier = this.#classifierFor(context.config);
+  }
+
+  async start(sink: SourceSink): Promise<void> {
+    this.#sink = sink;
+    await this.#poll("initial");
+    this.#state = "ok";
+    this.#schedule(this.#intervalMs);
+  }
+
+  resync(): Promise<void> {
+    return this.#poll("timer");
+  }
+
+  reconfigure(config: Config): Promise<void> {
+    this.#classifier = this.#classifierFor(config);
+    return this.#poll("config");
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#state = "closed";
+    clearTimeout(this.#timer);
+    await this.#polling;
+  }
+
+  status(): SourceStatus {
+    const status: SourceStatus = { id: this.id, kind: this.kind, state: this.#state };
+    if (this.#lastContact !== undefined) status.lastContact = this.#lastContact;
+    return status;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#closed) return;
+    this.#timer = setTimeout(() => {
+      const started = Date.now();
+      void this.#poll("timer").finally(() =>
+        this.#schedule(Math.max(0, this.#intervalMs - (Date.now() - started))),
+      );
+    }, delayMs);
+  }
+
+  /** One snapshot, placed by the rules, as the whole view; polls never overlap. */
+  #poll(reason: ReplaceReason): Promise<void> {
+    this.#polling = this.#polling.then(async () => {
+      if (this.#closed) return;
+      const claims: BackendClaim[] = [];
+      for (const listener of await snapshot()) {
+        const claim = await this.#claimOf(listener);
+        if (claim) claims.push(claim);
+      }
+      this.#lastContact = Date.now();
+      this.#sink?.replace(claims, { reason, wrong: NOTHING_WRONG });
+    });
+    return this.#polling;
+  }
+
+  async #claimOf(listener: Listener): Promise<BackendClaim | undefined> {
+    const placement = await this.#classifier.place(listener);
+    if (!placement) return undefined;
+    const { sock, pid, comm, uid, netns, backlog } = listener;
+    return {
+      key: String(sock),
+      service: placement.service,
+      family: placement.ip.family,
+      address: placement.ip.address,
+      port: placement.port,
+      host: this.#context.hostId,
+      pid,
+      comm,
+      uid,
+      netns,
+      backlog,
+      since: Date.now(),
+      ...(placement.cgroup === undefined ? {} : { cgroup: placement.cgroup }),
+    };
+  }
+
+  #classifierFor(config: Config): Classifier {
+    const hostNetns = hostNetnsInode();
+    const addresses = new BackendAddresses({ ...config, hostNetns, inspector: systemInspector() });
+    return new Classifier(config.services, hostNetns, addresses, this.#cgroups, this.#context.log);
+  }
+}
 
 const [configFile, intervalArg] = process.argv.slice(2);
 const intervalMs = Number(intervalArg);
@@ -25,52 +139,13 @@ if (!configFile || !(intervalMs > 0)) {
 }
 
 const log = createLogger({ pretty: false });
-const config = await loadConfig(configFile);
-const netns = hostNetnsInode();
-const registry = new Registry(config, { log, hostNetns: netns, inspector: systemInspector() });
-const clock = () => process.hrtime.bigint();
-const targets = await TargetSet.build(config, { log, clock });
-
-async function poll(): Promise<Listener[]> {
-  const entries = await readProcNetTcp("self", { listenOnly: true });
-  return entries.map((e) => ({
-    pid: 0,
-    tid: 0,
-    comm: "",
-    uid: e.uid,
-    gid: 0,
-    cgroupId: 0n,
-    netns,
-    family: e.family,
-    addr: e.addr,
-    port: e.port,
-    backlog: 0,
-    sock: e.inode,
-  }));
-}
-
-let stopping = false;
-process.on("SIGTERM", () => {
-  stopping = true;
+const controller = await Controller.load({
+  configFile,
+  log,
+  sources: (context) => [new PollingSource(context, intervalMs)],
 });
-
-while (!stopping) {
-  const started = clock();
-  const change = await registry.reconcile(await poll());
-  if (!isEmptyChange(change)) {
-    const outcomes = await targets.applyAll(buildContext(config.services, registry.backends()), change);
-    const ms = Number(clock() - started) / 1e6;
-    console.log(
-      JSON.stringify({
-        ev: "applied",
-        added: change.added.length,
-        removed: change.removed.length,
-        ms,
-        outcomes,
-      }),
-    );
-  }
-  // A fixed period from the start of each poll, as a cron-like poller has.
-  const left = intervalMs - Number(clock() - started) / 1e6;
-  if (left > 0) await new Promise((r) => setTimeout(r, left));
-}
+const stopped = new Promise((resolve) => process.once("SIGTERM", resolve));
+await controller.start();
+log.info({ intervalMs }, "poller running");
+await stopped;
+await controller.close();

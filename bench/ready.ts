@@ -130,7 +130,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = Date.now();
   try {
     const log = (message: string) => console.error(`[bench] ${message}`);
-    const out = await run({ quick, scratch, log });
+    const out = await run({ quick, mode: quick ? "quick" : "default", scratch, log });
     const file = {
       benchmark: "ready",
       mode: quick ? "quick" : "full",

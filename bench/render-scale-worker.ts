@@ -1,130 +1,268 @@
 /**
- * One size of the render-scale benchmark, in its own process so RSS belongs to that size alone:
- *   node --expose-gc --import tsx bench/render-scale-worker.ts <backends> <scratch dir> <changes>
- * Loads <backends> synthetic listen events into lbwatch's Registry, renders the HAProxy backend
- * template through buildContext + compileTemplate, applies it with the FileTarget (byte-compare,
- * stage, fsync, rename; no reload), then times <changes> one-backend changes end to end.
+ * One size of the render-scale benchmark, in its own process so its memory belongs to that size alone.
+ * Compiled (bench/tsconfig.build.json) and run by plain node, since tsx alone adds ~30 MiB:
+ *   node --expose-gc build/bench-js/bench/render-scale-worker.js <backends> <dir> <changes> <template>
+ *
+ * 1. Memory: the V8 heap (after a full GC) before any backend, holding N in a Registry, and in the
+ *    ServiceLists beside it; then RSS and heap of a whole controller holding N and applying changes.
+ * 2. The live path, through lbwatch's own Controller and HaproxyTarget against a real HAProxy 2.6
+ *    started from dest already holding the N backends (as after a restart of lbwatch: its start-up
+ *    reads `show servers state` and finds nothing to do), then one backend added or removed per
+ *    change: the synchronous part (Registry.update, ServiceLists.apply, and the live lane up to its
+ *    first await: delta render, plan, commands written) and the time until the target reports it
+ *    applied (plus the Runtime API round trip); then until the file lane behind it is idle again.
+ * Backends are spread over services of at most 1,000 (HAProxy 2.6 adds and parses the servers of
+ * one backend in O(n²): 20,000 in one backend take 11 s to `haproxy -c`); changes go to the first.
+ * 3. The file lane's pieces at N: full render, parse of the server lines, compare with dest's text.
  * Prints one JSON line.
  */
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import pino from "pino";
-import type { Config } from "../src/config/types.js";
-import type { ListenEvent } from "../src/probe/event.js";
-import { hostNetnsInode } from "../src/probe/netns.js";
-import { systemInspector } from "../src/probe/netns-inspector.js";
+import { Controller } from "../src/controller/controller.js";
+import { createLogger } from "../src/log.js";
 import { Registry } from "../src/registry/registry.js";
-import { buildContext } from "../src/render/context.js";
-import { compileTemplateText } from "../src/render/template.js";
-import { createReloadActivator } from "../src/targets/activator.js";
-import { FileTarget } from "../src/targets/file-target.js";
-import { rssBytes } from "./lib/cpu-time.js";
+import { ServiceLists } from "../src/render/service-lists.js";
+import { compileTemplate } from "../src/render/template.js";
+import { RuntimeClient } from "../src/targets/haproxy/runtime-client.js";
+import { RuntimeConnection } from "../src/targets/haproxy/runtime-connection.js";
+import { parseConfig } from "../src/targets/haproxy/server-lines.js";
+import { Haproxy, haproxyPaths } from "./lib/haproxy.js";
+import { freePortBlock } from "./lib/lb-layout.js";
 import { round, summarize } from "./lib/percentiles.js";
+import { ApplyWaiter, SyntheticSource, syntheticClaim } from "./lib/synthetic-source.js";
 
-const TEMPLATE = `backend web
-  balance roundrobin
-{{#each services.web.backends}}
-  server {{id}} {{endpoint}} # pid {{pid}} {{comm}}
-{{/each}}
-`;
-
-const [count, dir, changes] = [Number(process.argv[2]), String(process.argv[3]), Number(process.argv[4])];
-const netns = hostNetnsInode();
-
-/** Listener i: a distinct loopback address, one port, its own pid and socket inode. */
-function listen(i: number, type: "listen" | "close" = "listen"): ListenEvent {
-  const addr = `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${(i & 255) + 1}`;
+const [count, dir, changes, template] = [
+  Number(process.argv[2]),
+  String(process.argv[3]),
+  Number(process.argv[4]),
+  String(process.argv[5]),
+];
+const PER_SERVICE = 1000;
+const SERVICES = Array.from({ length: Math.max(1, Math.ceil(count / PER_SERVICE)) }, (_, i) => `web${i}`);
+const portOf = (service: number) => 20_000 + service;
+const now = () => process.hrtime.bigint();
+const ms = (from: bigint, to = now()) => Number(to - from) / 1e6;
+const MiB = (bytes: number) => round(bytes / 2 ** 20, 1);
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+function heap(): number {
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+/** Where RSS goes beyond the live heap: V8's reserved heap, buffers outside it. */
+function memory() {
+  gc();
+  const m = process.memoryUsage();
   return {
-    type,
-    ts: process.hrtime.bigint(),
-    pid: 100_000 + i,
-    tid: 100_000 + i,
-    comm: "synthetic",
-    uid: 1000,
-    gid: 1000,
-    cgroupId: 0n,
-    netns,
-    family: 4,
-    addr,
-    port: 8080,
-    backlog: 128,
-    sock: 1_000_000 + i,
+    rssMiB: MiB(m.rss),
+    heapUsedMiB: MiB(m.heapUsed),
+    heapTotalMiB: MiB(m.heapTotal),
+    externalMiB: MiB(m.external),
+  };
+}
+const brief = (values: number[]) => {
+  const s = summarize(values);
+  return s && { n: s.n, p50: round(s.p50, 2), p99: round(s.p99, 2), max: round(s.max, 2) };
+};
+
+const claimOf = (i: number) => {
+  const service = Math.floor(i / PER_SERVICE) % SERVICES.length;
+  return syntheticClaim(i, SERVICES[service] as string, portOf(service));
+};
+const claims = Array.from({ length: count }, (_, i) => claimOf(i));
+const extra = syntheticClaim(count, SERVICES[0] as string, portOf(0));
+
+/** Step 1: heap per backend in the Registry and the ordered lists, and their per-change cost. */
+function registryAndLists() {
+  const heapBase = heap();
+  const registry = new Registry();
+  registry.replace("synthetic", claims);
+  const heapRegistry = heap();
+  const lists = new ServiceLists(
+    SERVICES.map((name) => ({ name })),
+    registry.backends(),
+  );
+  const heapLists = heap();
+  const perChange: number[] = [];
+  for (let k = 0; k < 200; k++) {
+    const t = now();
+    lists.apply(toggleExtra(registry, k));
+    perChange.push(ms(t) * 1000);
+  }
+  const figures = {
+    registryBytesPerBackend: Math.round((heapRegistry - heapBase) / count),
+    listsBytesPerBackend: Math.round((heapLists - heapRegistry) / count),
+    registryUpdateAndListsApplyUs: brief(perChange),
+  };
+  return { registry, lists, figures };
+}
+
+/** Change k: the extra backend comes (k even) or goes (k odd), so every change is a real one. */
+function toggleExtra(registry: Registry, k: number) {
+  return k % 2 === 0
+    ? registry.update("synthetic", [extra], [])
+    : registry.update("synthetic", [], [extra.key]);
+}
+
+/** Step 3: what the file lane does per pass at N, and the live lane's delta render of one backend. */
+async function fileLanePieces(registry: Registry, lists: ServiceLists) {
+  const renderer = await compileTemplate(template);
+  const full: number[] = [];
+  const parse: number[] = [];
+  const compare: number[] = [];
+  const delta: number[] = [];
+  let previous = renderer.render(lists.context());
+  const one = registry.backends().next().value;
+  for (let k = 0; k < Math.min(changes, 10); k++) {
+    lists.apply(toggleExtra(registry, k));
+    let t = now();
+    const text = renderer.render(lists.context());
+    full.push(ms(t));
+    t = now();
+    parseConfig(text);
+    parse.push(ms(t));
+    t = now();
+    if (text === previous) throw new Error("a change rendered the same text");
+    compare.push(ms(t));
+    previous = text;
+    t = now();
+    parseConfig(renderer.render(lists.delta(one ? [one] : [])));
+    delta.push(ms(t));
+  }
+  return {
+    fullRenderMs: brief(full),
+    parseServerLinesMs: brief(parse),
+    compareWithDestMs: brief(compare),
+    renderBytes: previous.length,
+    liveDeltaRenderAndParseMs: brief(delta),
   };
 }
 
-const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
-
-const dest = join(dir, `render-scale-${count}.cfg`);
-const config: Config = {
-  file: join(dir, "bench.yaml"),
-  hostAddress: "127.0.0.1",
-  hostAddress6: "::1",
-  wait: { minMs: 0, maxMs: 0 },
-  resyncMs: 0,
-  services: [{ name: "web", ports: [{ from: 8080, to: 8080 }], netns: { kind: "any" } }],
-  targets: [{ template: join(dir, "render-scale.hbs"), dest, commandTimeoutMs: 10_000 }],
-  sources: [{ kind: "local" }],
-};
-const log = pino({ level: "silent" });
-const rssBase = await rssBytes("self");
-const registry = new Registry(config, {
-  log,
-  hostNetns: netns,
-  inspector: systemInspector(),
-  cgroupPath: async () => undefined,
-});
-const target = new FileTarget({
-  config: config.targets[0] as Config["targets"][number],
-  renderer: compileTemplateText(TEMPLATE, "render-scale.hbs"),
-  activator: createReloadActivator({ commandTimeoutMs: 10_000 }),
-  log,
-  clock: () => process.hrtime.bigint(),
-});
-
-let t = process.hrtime.bigint();
-for (let i = 0; i < count; i++) await registry.applyEvent(listen(i));
-const loadMs = ms(t);
-global.gc?.();
-const rssHeld = await rssBytes("self");
-t = process.hrtime.bigint();
-const first = await target.apply(buildContext(config.services, registry.backends()), {
-  added: [],
-  removed: [],
-});
-const firstApplyMs = ms(t);
-if (first.status !== "applied") throw new Error(`first apply: ${JSON.stringify(first)}`);
-
-const total: number[] = [];
-const render: number[] = [];
-for (let k = 0; k < changes; k++) {
-  // Alternate adding and removing one extra backend: every apply has a real one-line change.
-  const ev = listen(count, k % 2 === 0 ? "listen" : "close");
-  const t0 = process.hrtime.bigint();
-  const change = await registry.applyEvent(ev);
-  const context = buildContext(config.services, registry.backends());
-  const t1 = process.hrtime.bigint();
-  const outcome = await target.apply(context, change);
-  if (outcome.status !== "applied") throw new Error(`apply ${k}: ${JSON.stringify(outcome)}`);
-  total.push(ms(t0));
-  render.push(Number(t1 - t0) / 1e6);
+/** Steps 1 and 3, on structures dropped before step 2 so they are not in its memory figures. */
+async function inMemory() {
+  const { registry, lists, figures } = registryAndLists();
+  return { ...figures, fileLane: await fileLanePieces(registry, lists) };
 }
-global.gc?.();
-const rss = await rssBytes("self");
-const s = summarize(total);
-const r = summarize(render);
+
+/**
+ * The floor of a live change: lbwatch's own Runtime API client adding one server (add, then enable,
+ * each with its trailing `show info`) on a connection of its own, with nothing else running.
+ */
+async function clientFloor(socket: string): Promise<number[]> {
+  const client = new RuntimeClient(new RuntimeConnection(socket));
+  const times: number[] = [];
+  for (let k = 0; k < 20; k++) {
+    const spec = { backend: `be_${SERVICES[0]}`, name: `floor${k}`, address: "127.0.0.1:9", options: [] };
+    const t = now();
+    const [added] = await client.addServers([spec]);
+    times.push(ms(t));
+    if (added?.outcome.status !== "ok") throw new Error(`floor add: ${JSON.stringify(added)}`);
+    await client.setState([spec], "maint");
+    await client.deleteServers([spec]);
+  }
+  await client.connection.close();
+  return times;
+}
+
+/** dest holding every backend, what HAProxy starts from. */
+async function renderHeld(): Promise<string> {
+  const held = new Registry();
+  held.replace("synthetic", claims);
+  return (await compileTemplate(template)).render(
+    new ServiceLists(
+      SERVICES.map((name) => ({ name })),
+      held.backends(),
+    ).context(),
+  );
+}
+
+/** Step 2: a real controller and HaproxyTarget against a real HAProxy. */
+async function liveThroughHaproxy() {
+  const paths = haproxyPaths(dir);
+  const frontend = await freePortBlock(1);
+  const env = {
+    LBWATCH_HAPROXY_BIND: `127.0.0.1:${frontend}`,
+    LBWATCH_HAPROXY_STATS_SOCKET: paths.runtimeSocket,
+  };
+  Object.assign(process.env, env);
+  const configFile = join(dir, "lbwatch.yaml");
+  await writeFile(
+    configFile,
+    `resync: 0s
+services:
+${SERVICES.map((name, i) => `  ${name}: { ports: [${portOf(i)}] }\n`).join("")}targets:
+  - template: ${template}
+    dest: ${paths.config}
+    haproxy: { runtimeSocket: ${paths.runtimeSocket}, masterSocket: ${paths.masterSocket} }
+`,
+  );
+  await writeFile(paths.config, await renderHeld());
+  const haproxy = await Haproxy.start(paths, env);
+  const waiter = new ApplyWaiter();
+  const source = new SyntheticSource(claims);
+  const log = createLogger({ pretty: false, level: process.env.LBWATCH_LOG_LEVEL ?? "warn" });
+  const controller = await Controller.load({ configFile, log, observer: waiter, sources: () => [source] });
+  const idle = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while (controller.status().targets.some((t) => t.pending || t.state !== "ok")) {
+      if (Date.now() > deadline) throw new Error(`not idle: ${JSON.stringify(controller.status().targets)}`);
+      await sleep(1);
+    }
+  };
+  try {
+    const heapBefore = heap();
+    const t0 = now();
+    await controller.start();
+    await idle(300_000);
+    const startupMs = ms(t0);
+    const repairedAtStartup = waiter.records.length;
+    const held = memory();
+    const heapHeld = heap();
+    const sync: number[] = [];
+    const applied: number[] = [];
+    const fileIdle: number[] = [];
+    for (let k = 0; k < changes; k++) {
+      await sleep(30);
+      const next = waiter.next(30_000);
+      const t = now();
+      if (k % 2 === 0) source.sink.update([extra], [], t);
+      else source.sink.update([], [extra.key], t);
+      sync.push(ms(t) * 1000);
+      const record = await next;
+      applied.push((record.latencies[0]?.seconds ?? Number.NaN) * 1000);
+      await idle(60_000);
+      fileIdle.push(ms(t));
+    }
+    return {
+      startupReconciledMs: round(startupMs, 1),
+      repairedAtStartup,
+      dispatchSyncUs: brief(sync),
+      changeAppliedMs: brief(applied),
+      fileLaneIdleMs: brief(fileIdle),
+      controllerBytesPerBackend: Math.round((heapHeld - heapBefore) / count),
+      memoryHeld: held,
+      memoryAfterChanges: memory(),
+      // V8 hands pages it freed back to the OS lazily: what RSS falls to once idle.
+      memoryIdle3s: await sleep(3000).then(memory),
+      runtimeClientAddMs: brief(await clientFloor(paths.runtimeSocket)),
+    };
+  } finally {
+    await controller.close();
+    await haproxy.stop();
+  }
+}
+
+const rssBase = process.memoryUsage().rss;
+const heapBaseMiB = MiB(heap());
+const pieces = await inMemory();
+const live = await liveThroughHaproxy();
 console.log(
   JSON.stringify({
     backends: count,
-    loadEventsMs: round(loadMs, 1),
-    firstApplyMs: round(firstApplyMs, 1),
-    changeApplyMsP50: s && round(s.p50, 2),
-    changeApplyMsMax: s && round(s.max, 2),
-    registryAndContextMsP50: r && round(r.p50, 2),
     changes,
-    /** The process before any listener (node + tsx + lbwatch modules). */
-    rssBaseMiB: round(rssBase / 2 ** 20, 1),
-    /** After loading every listener into the Registry (after a GC). */
-    rssHeldMiB: round(rssHeld / 2 ** 20, 1),
-    /** After the renders and applies. */
-    rssAfterAppliesMiB: round(rss / 2 ** 20, 1),
+    rssBaseMiB: MiB(rssBase),
+    heapBaseMiB,
+    ...pieces,
+    live,
   }),
 );

@@ -1,11 +1,18 @@
 /**
- * Issue 3: render + diff + write time and RSS with 1,000 / 10,000 / 100,000 backends, each size in a
- * fresh process (bench/render-scale-worker.ts) so its RSS is its own.
+ * Issues 3 and 13: what one change costs with 1,000 / 10,000 / 100,000 backends held, through the
+ * live lane (a real HaproxyTarget against a real HAProxy) and the file lane behind it, and the
+ * memory that holding them takes. Each size runs in a fresh process (bench/render-scale-worker.ts,
+ * compiled to build/bench-js and run by plain node, not tsx) so its memory is its own.
  */
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { execa } from "execa";
 import type { BenchContext, Benchmark } from "./lib/bench.js";
 import { Child } from "./lib/children.js";
-import { BENCH_DIR } from "./lib/helpers.js";
+import { BENCH_DIR, REPO_DIR } from "./lib/helpers.js";
+import { TEMPLATE } from "./lib/lb-config.js";
+
+const WORKER = join(REPO_DIR, "build", "bench-js", "bench", "render-scale-worker.js");
 
 export const renderScale: Benchmark = {
   name: "render-scale",
@@ -21,24 +28,31 @@ export const renderScale: Benchmark = {
           [10_000, 30],
           [100_000, 10],
         ];
+    await execa("npx", ["tsc", "-p", join(BENCH_DIR, "tsconfig.build.json")], { cwd: REPO_DIR });
     const rows: Record<string, unknown>[] = [];
     for (const [backends, changes] of sizes) {
+      const dir = join(ctx.scratch, `render-scale-${backends}`);
+      await mkdir(dir, { recursive: true });
       const worker = Child.start(process.execPath, [
         "--expose-gc",
-        "--import",
-        "tsx",
-        join(BENCH_DIR, "render-scale-worker.ts"),
+        WORKER,
         String(backends),
-        ctx.scratch,
+        dir,
         String(changes),
+        TEMPLATE,
       ]);
       const lines = await worker.done();
       const row = lines.find((l) => l.backends === backends);
       if (!row)
         throw new Error(`render-scale worker for ${backends} printed no result: ${worker.stderrTail}`);
-      ctx.log("render-scale", row);
+      ctx.log("render-scale", { backends, live: row.live });
       rows.push(row);
     }
-    return { unit: "ms, MiB", template: "one server line per backend", rows };
+    return {
+      unit: "ms, µs where named, MiB, bytes per backend",
+      template: "templates/haproxy.cfg.hbs, backends spread over services of at most 1,000",
+      runtime: `node ${process.version} --expose-gc on the compiled build (no tsx)`,
+      rows,
+    };
   },
 };

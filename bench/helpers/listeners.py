@@ -1,6 +1,6 @@
 """Benchmark backends and idle listeners.
 
-listeners.py [--http] [--hold-ms N] [--spread-ms N] ADDR:PORT...   (at most 1000 per process)
+listeners.py [--http] [--hold-ms N] [--spread-ms N] ADDR:PORT...   (as many as the descriptor limit allows)
 
 --spread-ms spaces the listens evenly over that many ms (a burst of backends coming up).
 --armed prints {"ev":"armed"} and listens only on SIGUSR1, so interpreter start-up (seconds on a

@@ -1,9 +1,11 @@
 /** Backends and idle listeners for the contender benchmarks (bench/helpers/listeners.py). */
+import { readFile } from "node:fs/promises";
 import { Child } from "./children.js";
 import { LISTENERS_PY } from "./helpers.js";
-import { idleAddress } from "./lb-layout.js";
+import { idleEndpoint, type Layout } from "./lb-layout.js";
 
-const PER_PROCESS = 1000;
+/** Listeners per helper process: run.ts raises the descriptor limit (inherited) well above this. */
+const PER_PROCESS = 5000;
 
 /** Python start-up alone takes seconds on a loaded 2-core machine. */
 const START_TIMEOUT_MS = 30_000;
@@ -42,13 +44,28 @@ export async function waitFirstRequest(backend: Child, timeoutMs: number): Promi
   }
 }
 
-/** count listeners on 127.77.x.y:port that accept and close, at most 1000 per helper process. */
-export async function startIdleListeners(count: number, port: number): Promise<Child[]> {
+/** The soft limit on open files that helpers inherit from this process (run.ts raises it). */
+async function openFilesLimit(): Promise<number> {
+  const limits = await readFile("/proc/self/limits", "utf8");
+  const soft = /^Max open files\s+(\S+)/m.exec(limits)?.[1];
+  return soft === "unlimited" ? Number.POSITIVE_INFINITY : Number(soft);
+}
+
+/** The layout's idle listeners (they accept and close: what a TCP health check needs), 5,000 per process. */
+export async function startIdleListeners(layout: Layout): Promise<Child[]> {
+  const limit = await openFilesLimit();
+  if (layout.idleCount > 0 && limit < PER_PROCESS + 64) {
+    throw new Error(
+      `open files limit ${limit} is below the ${PER_PROCESS + 64} an idle-listener helper needs: run bench/run.ts as root (it raises it) or raise ulimit -n`,
+    );
+  }
   const children: Child[] = [];
-  for (let start = 0; start < count; start += PER_PROCESS) {
+  for (let start = 0; start < layout.idleCount; start += PER_PROCESS) {
     const binds = [];
-    for (let i = start; i < Math.min(count, start + PER_PROCESS); i++)
-      binds.push(`${idleAddress(i)}:${port}`);
+    for (let i = start; i < Math.min(layout.idleCount, start + PER_PROCESS); i++) {
+      const { address, port } = idleEndpoint(layout, i);
+      binds.push(`${address}:${port}`);
+    }
     children.push(Child.start("python3", [LISTENERS_PY, ...binds]));
   }
   await Promise.all(children.map((c) => c.waitFor((l) => l.ev === "ready", START_TIMEOUT_MS)));

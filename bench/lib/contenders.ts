@@ -1,14 +1,14 @@
 /**
- * The contenders of issue 5, each driving its own HAProxy on the shared layout: lbwatch through the
- * Runtime API or by reloads, HAProxy's own health checks on pre-declared servers, and the /proc
- * poller (bench/poller.ts) applying through lbwatch's code. start() returns once the contender routes
- * the 5 web backends (and, with checks, has marked the idle candidates up / the probe ports down).
+ * The contenders of issues 5 and 13, each driving its own HAProxy on the shared layout: lbwatch
+ * through the Runtime API or by reloads, HAProxy's own health checks on pre-declared servers, and the
+ * /proc poller (bench/poller.ts) applying through lbwatch's own controller and targets. start()
+ * returns once the contender routes the web and idle backends and routes no probe or churn port.
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { backendId } from "../../src/registry/backend-id.js";
 import { Child } from "./children.js";
-import { Haproxy, type ServerStat } from "./haproxy.js";
+import { Haproxy, isReady, type ServerState } from "./haproxy.js";
 import { BENCH_DIR, REPO_DIR, sleep } from "./helpers.js";
 import {
   AGGRESSIVE_CHECKS,
@@ -19,21 +19,20 @@ import {
   healthCheckConfig,
   lbwatchConfig,
 } from "./lb-config.js";
-import { idleAddress, type Layout } from "./lb-layout.js";
+import { idleEndpoint, type Layout } from "./lb-layout.js";
 
 export type ContenderSpec =
-  | { name: string; kind: "lbwatch"; runtimeApi: boolean; waitMinMs: number; check?: false }
+  | { name: string; kind: "lbwatch"; runtimeApi: boolean }
   | { name: string; kind: "poller"; intervalMs: number }
   | { name: string; kind: "hc"; timers: CheckTimers };
 
 /**
- * lbwatch as configured in its README (wait.min 20ms, `haproxy -c` check before every apply), and
- * a floor variant without the check and with wait.min 1ms, to show what those two cost.
+ * lbwatch as README configures it; the pollers run lbwatch's own controller and HAProxy target with
+ * the same config, through the Runtime API, so only the way they learn of listeners differs.
  */
 export const CONTENDERS: ContenderSpec[] = [
-  { name: "lbwatch-api", kind: "lbwatch", runtimeApi: true, waitMinMs: 20 },
-  { name: "lbwatch-api-nocheck-wait1ms", kind: "lbwatch", runtimeApi: true, waitMinMs: 1, check: false },
-  { name: "lbwatch-reload", kind: "lbwatch", runtimeApi: false, waitMinMs: 20 },
+  { name: "lbwatch-api", kind: "lbwatch", runtimeApi: true },
+  { name: "lbwatch-reload", kind: "lbwatch", runtimeApi: false },
   { name: "hc-default", kind: "hc", timers: DEFAULT_CHECKS },
   { name: "hc-aggressive", kind: "hc", timers: AGGRESSIVE_CHECKS },
   { name: "poll-1s", kind: "poller", intervalMs: 1000 },
@@ -42,8 +41,8 @@ export const CONTENDERS: ContenderSpec[] = [
 
 /** How long a listen or close may take to show for this contender before the trial counts as lost. */
 export function boundMs(spec: ContenderSpec): number {
-  if (spec.kind === "hc") return spec.timers === DEFAULT_CHECKS ? 12_000 : 2000;
-  if (spec.kind === "poller") return spec.intervalMs * 2 + 3000;
+  if (spec.kind === "hc") return spec.timers === DEFAULT_CHECKS ? 12_000 : 3000;
+  if (spec.kind === "poller") return spec.intervalMs * 2 + 5000;
   return 3000;
 }
 
@@ -65,45 +64,33 @@ export interface Running {
   haproxy: Haproxy;
   /** lbwatch run or the poller; absent for health checks (HAProxy does the work). */
   controller?: Child;
+  /** From starting the controller (or HAProxy, for health checks) to every web and idle backend routed. */
+  readyMs: number;
   stop(): Promise<void>;
 }
 
-const serverIdFor = (addr: string, port: number) => backendId(4, addr, port);
+export const serverIdFor = (addr: string, port: number) => backendId(4, addr, port);
 
-/** Polls `show stat` until pred holds (or throws after timeoutMs). */
-export async function waitForStats(
-  haproxy: Haproxy,
-  pred: (rows: ServerStat[]) => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = await haproxy.showStat().catch(() => [] as ServerStat[]);
-    if (pred(rows)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
-export const isRouting = (s: ServerStat | undefined) => s !== undefined && /^(UP|no check)/.test(s.status);
-
-async function startController(spec: ContenderSpec, layout: Layout): Promise<Child | undefined> {
+function startController(spec: ContenderSpec, layout: Layout): Child | undefined {
   if (spec.kind === "hc") return undefined;
   // The staged-config check (haproxy -c) reads the same environment variables as HAProxy.
-  // LBWATCH_BENCH_TRACE keeps lbwatch's per-stage debug lines for lb-contenders' trace files.
+  // LBWATCH_BENCH_TRACE keeps lbwatch's debug lines for lb-contenders' trace files.
   const env = {
     ...haproxyEnv(layout),
     LBWATCH_LOG_LEVEL: process.env.LBWATCH_BENCH_TRACE ? "debug" : "info",
   };
   if (spec.kind === "lbwatch") {
-    return Child.start(
-      process.execPath,
-      [join(REPO_DIR, "bin", "lbwatch"), "run", "--config", layout.lbwatchConfig],
-      {
-        env,
-      },
-    );
+    // LBWATCH_BENCH_PROFILE=<dir>: a V8 CPU profile of each lbwatch process, written when it stops,
+    // sampled every 5 ms (the default 1 ms made a cold start of 100,000 backends 2.5x slower).
+    const profile = process.env.LBWATCH_BENCH_PROFILE
+      ? [
+          "--cpu-prof",
+          "--cpu-prof-interval=5000",
+          `--cpu-prof-dir=${join(process.env.LBWATCH_BENCH_PROFILE, layout.dir.split("/").slice(-2).join("."))}`,
+        ]
+      : [];
+    const argv = [...profile, join(REPO_DIR, "bin", "lbwatch"), "run", "--config", layout.lbwatchConfig];
+    return Child.start(process.execPath, argv, { env });
   }
   return Child.start(
     process.execPath,
@@ -112,56 +99,64 @@ async function startController(spec: ContenderSpec, layout: Layout): Promise<Chi
   );
 }
 
+/** Polls `show servers state` until every `want` server is ready and no `unwanted` one is. */
+async function waitRouted(
+  running: Omit<Running, "readyMs" | "stop">,
+  want: Set<string>,
+  unwanted: Set<string>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  for (;;) {
+    if (running.controller?.exited) throw new Error(`controller exited: ${running.controller.stderrTail}`);
+    const rows = await running.haproxy.serversState(30_000).catch(() => [] as ServerState[]);
+    const ready = rows.filter((r) => isReady(r));
+    seen = ready.filter((r) => want.has(r.server)).length;
+    if (seen === want.size && !ready.some((r) => unwanted.has(r.server))) return;
+    if (Date.now() > deadline)
+      throw new Error(`${seen} of ${want.size} backends routed within ${timeoutMs} ms`);
+    // A poll reads every server: at 100,000 that is 15 MB, so poll less often there.
+    await sleep(want.size > 20_000 ? 250 : 20);
+  }
+}
+
 /** Writes the contender's HAProxy config (and lbwatch's), starts HAProxy and the controller, waits until routed. */
 export async function startContender(
   spec: ContenderSpec,
   layout: Layout,
-  idleCount: number,
   readyTimeoutMs: number,
 ): Promise<Running> {
   if (spec.kind === "hc") {
-    await writeFile(layout.haproxy.config, await healthCheckConfig(layout, spec.timers, idleCount));
+    await writeFile(layout.haproxy.config, await healthCheckConfig(layout, spec.timers));
   } else {
-    const runtimeApi = spec.kind === "lbwatch" && spec.runtimeApi;
-    const waitMinMs = spec.kind === "lbwatch" ? spec.waitMinMs : 20;
-    const check = !(spec.kind === "lbwatch" && spec.check === false);
-    await writeFile(layout.lbwatchConfig, lbwatchConfig(layout, { runtimeApi, waitMinMs, check }));
+    await writeFile(
+      layout.lbwatchConfig,
+      lbwatchConfig(layout, { runtimeApi: spec.kind === "poller" || spec.runtimeApi }),
+    );
     // HAProxy starts with no servers; the controller's first apply brings in what already listens.
     await writeFile(layout.haproxy.config, await emptyConfig(layout));
   }
   const haproxy = await Haproxy.start(layout.haproxy, haproxyEnv(layout));
-  const controller = await startController(spec, layout).catch(async (err) => {
+  const started = Date.now();
+  const controller = startController(spec, layout);
+  const stop = async () => {
+    await controller?.stop();
     await haproxy.stop();
-    throw err;
-  });
-  const running: Running = {
-    haproxy,
-    ...(controller ? { controller } : {}),
-    async stop() {
-      await controller?.stop();
-      await haproxy.stop();
-    },
   };
-  const web = layout.webPorts.map((p) => serverIdFor("127.0.0.1", p));
-  const probe = new Set(layout.probePorts.map((p) => serverIdFor("127.0.0.1", p)));
-  const idle = Array.from({ length: idleCount }, (_, i) => serverIdFor(idleAddress(i), layout.idlePort));
+  const want = new Set([
+    ...layout.webPorts.map((p) => serverIdFor("127.0.0.1", p)),
+    ...Array.from({ length: layout.idleCount }, (_, i) => {
+      const { address, port } = idleEndpoint(layout, i);
+      return serverIdFor(address, port);
+    }),
+  ]);
+  const unwanted = new Set(layout.probePorts.map((p) => serverIdFor("127.0.0.1", p)));
   try {
-    await waitForStats(
-      haproxy,
-      (rows) => {
-        if (controller?.exited) throw new Error(`${spec.name} exited: ${controller.stderrTail}`);
-        const by = new Map(rows.map((r) => [r.server, r]));
-        return (
-          [...web, ...idle].every((id) => isRouting(by.get(id))) &&
-          rows.every((r) => !probe.has(r.server) || !isRouting(r))
-        );
-      },
-      readyTimeoutMs,
-      `${spec.name}: web and idle backends routed, probe ports not`,
-    );
+    await waitRouted({ haproxy, ...(controller ? { controller } : {}) }, want, unwanted, readyTimeoutMs);
   } catch (err) {
-    await running.stop();
-    throw err;
+    await stop();
+    throw new Error(`${spec.name}: ${(err as Error).message}`);
   }
-  return running;
+  return { haproxy, ...(controller ? { controller } : {}), readyMs: Date.now() - started, stop };
 }

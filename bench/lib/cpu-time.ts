@@ -1,6 +1,12 @@
 /**
  * CPU time, RSS and wake-ups of a process (and its descendants) from /proc. utime/stime in
  * /proc/PID/stat are in USER_HZ ticks, which Linux fixes at 100 for user space on every architecture.
+ *
+ * A process tree's CPU is the sum over its live processes of their own time plus the time of the
+ * children they reaped (cutime/cstime): a child that exits inside a window (a `haproxy -c`, an old
+ * HAProxy worker) moves from "live" to its parent's cutime when reaped, so the sum never loses it.
+ * It can still fall when a process exits unreaped by the tree (a daemon reparented to init): a
+ * window whose sum fell is no measurement (cpuWindow says so).
  */
 import { readdir, readFile } from "node:fs/promises";
 
@@ -8,9 +14,12 @@ const USER_HZ = 100;
 
 export interface ProcStat {
   pid: number;
+  comm: string;
   ppid: number;
   /** user + system CPU seconds of the whole thread group. */
   cpuSeconds: number;
+  /** user + system CPU seconds of the children it reaped (and theirs, as they reaped them). */
+  reapedCpuSeconds: number;
   rssPages: number;
 }
 
@@ -18,13 +27,15 @@ export interface ProcStat {
 export function parseProcStat(text: string): ProcStat {
   const close = text.lastIndexOf(")");
   const pid = Number.parseInt(text.slice(0, text.indexOf(" ")), 10);
-  // After ")": state(3) ppid(4) ... utime(14) stime(15) ... rss(24); index 0 here is field 3.
+  // After ")": state(3) ppid(4) ... utime(14) stime(15) cutime(16) cstime(17) ... rss(24); index 0 is field 3.
   const f = text.slice(close + 2).split(" ");
   const field = (n: number) => Number(f[n - 3]);
   return {
     pid,
+    comm: text.slice(text.indexOf("(") + 1, close),
     ppid: field(4),
     cpuSeconds: (field(14) + field(15)) / USER_HZ,
+    reapedCpuSeconds: (field(16) + field(17)) / USER_HZ,
     rssPages: field(24),
   };
 }
@@ -33,26 +44,75 @@ export async function procStat(pid: number | "self"): Promise<ProcStat> {
   return parseProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
 }
 
-/** CPU seconds of pid plus every live descendant (HAProxy's master and its workers, say). */
-export async function treeCpuSeconds(root: number): Promise<number> {
-  const stats: ProcStat[] = [];
+/** Every process's stat, and who each one's children are. */
+async function processTable(): Promise<Map<number, ProcStat[]>> {
+  const children = new Map<number, ProcStat[]>();
   for (const name of await readdir("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      stats.push(await procStat(Number(name)));
+      const s = await procStat(Number(name));
+      const siblings = children.get(s.ppid);
+      if (siblings) siblings.push(s);
+      else children.set(s.ppid, [s]);
     } catch {
       // The process exited between readdir and read.
     }
   }
-  const children = new Map<number, ProcStat[]>();
-  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
-  let total = 0;
-  const queue = stats.filter((s) => s.pid === root);
+  return children;
+}
+
+/** root (read directly, so a missing root throws) and every live descendant. */
+async function tree(root: number): Promise<ProcStat[]> {
+  const [self, children] = await Promise.all([procStat(root), processTable()]);
+  const found: ProcStat[] = [];
+  const queue = [self];
   for (let s = queue.pop(); s; s = queue.pop()) {
-    total += s.cpuSeconds;
+    found.push(s);
     queue.push(...(children.get(s.pid) ?? []));
   }
-  return total;
+  return found;
+}
+
+/** CPU seconds of pid and every descendant, live or reaped (HAProxy's master and its workers, say). */
+export async function treeCpuSeconds(root: number): Promise<number> {
+  return (await tree(root)).reduce((sum, s) => sum + s.cpuSeconds + s.reapedCpuSeconds, 0);
+}
+
+/** Live descendants of pid (a running `haproxy -c` of lbwatch, say), with their comm. */
+export async function descendants(root: number): Promise<{ pid: number; comm: string }[]> {
+  return (await tree(root)).slice(1).map(({ pid, comm }) => ({ pid, comm }));
+}
+
+export type CpuWindow = { cpuSecPerMin: number } | { error: string };
+
+/**
+ * CPU seconds per minute of each tree over windowMs. A tree whose total fell (a process left it
+ * unreaped) or whose root exited gives an error, never a figure.
+ */
+export async function cpuWindow(
+  roots: Record<string, number>,
+  windowMs: number,
+): Promise<Record<string, CpuWindow>> {
+  const read = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        Object.entries(roots).map(
+          async ([name, pid]) => [name, await treeCpuSeconds(pid).catch(() => Number.NaN)] as const,
+        ),
+      ),
+    );
+  const before = await read();
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  const after = await read();
+  return Object.fromEntries(
+    Object.keys(roots).map((name) => {
+      const delta = (after[name] as number) - (before[name] as number);
+      if (Number.isNaN(delta)) return [name, { error: "the process exited during the window" }];
+      if (delta < 0)
+        return [name, { error: `CPU total fell by ${-delta} s: a process left the tree unreaped` }];
+      return [name, { cpuSecPerMin: Math.round(((delta * 60_000) / windowMs) * 100) / 100 }];
+    }),
+  );
 }
 
 /** Resident set size in bytes, from VmRSS (kB). */

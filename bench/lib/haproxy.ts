@@ -82,6 +82,49 @@ export function parseShowStat(csv: string): ServerStat[] {
   return rows;
 }
 
+/** A row of `show servers state` (format version 1), the fields the benchmarks compare. */
+export interface ServerState {
+  backend: string;
+  server: string;
+  addr: string;
+  port: number;
+  opState: number;
+  adminState: number;
+}
+
+/** Up (or warming up) and in no maintenance or drain: HAProxy sends it traffic. */
+export const isReady = (s: ServerState) => (s.opState === 2 || s.opState === 1) && s.adminState === 0;
+
+/** `show servers state` rows, columns by the header's names. */
+export function parseServersState(text: string): ServerState[] {
+  const lines = text.split("\n");
+  const header = (lines[1] ?? "").replace(/^# /, "").split(" ");
+  const [be, sv, addr, op, admin, port] = [
+    "be_name",
+    "srv_name",
+    "srv_addr",
+    "srv_op_state",
+    "srv_admin_state",
+    "srv_port",
+  ].map((c) => header.indexOf(c)) as number[];
+  if (lines[0] !== "1" || [be, sv, addr, op, admin, port].some((i) => (i as number) < 0))
+    throw new Error(`show servers state: unexpected answer ${JSON.stringify(text.slice(0, 200))}`);
+  const rows: ServerState[] = [];
+  for (const line of lines.slice(2)) {
+    if (line === "" || line.startsWith("#")) continue;
+    const f = line.split(" ");
+    rows.push({
+      backend: f[be as number] ?? "",
+      server: f[sv as number] ?? "",
+      addr: f[addr as number] ?? "",
+      port: Number(f[port as number]),
+      opState: Number(f[op as number]),
+      adminState: Number(f[admin as number]),
+    });
+  }
+  return rows;
+}
+
 export class Haproxy {
   readonly paths: HaproxyPaths;
   readonly child: Child;
@@ -110,8 +153,14 @@ export class Haproxy {
     }
   }
 
-  showStat(): Promise<ServerStat[]> {
-    return apiCommand(this.paths.runtimeSocket, "show stat").then(parseShowStat);
+  /** Server rows of `show stat`, of one backend when named. */
+  showStat(backend?: string): Promise<ServerStat[]> {
+    const command = backend ? `show stat ${backend} 4 -1` : "show stat";
+    return apiCommand(this.paths.runtimeSocket, command).then(parseShowStat);
+  }
+
+  serversState(timeoutMs = 10_000): Promise<ServerState[]> {
+    return apiCommand(this.paths.runtimeSocket, "show servers state", timeoutMs).then(parseServersState);
   }
 
   stop(): Promise<void> {

@@ -13,7 +13,14 @@ import { backendId, endpointOf } from "../../src/registry/backend-id.js";
 import { buildContext } from "../../src/render/context.js";
 import { compileTemplateText } from "../../src/render/template.js";
 import { REPO_DIR } from "./helpers.js";
-import { idleAddress, type Layout } from "./lb-layout.js";
+import {
+  CHURN_POOL,
+  churnAddress,
+  idleEndpoint,
+  idleService,
+  idleServiceOf,
+  type Layout,
+} from "./lb-layout.js";
 
 export const TEMPLATE = join(REPO_DIR, "templates", "haproxy.cfg.hbs");
 
@@ -32,14 +39,22 @@ export const AGGRESSIVE_CHECKS: CheckTimers = {
   serverOptions: " check inter 100ms rise 1 fall 1",
 };
 
-/** The services of every run, port-only (the poller cannot see processes). */
+/** The services of a run by name and ports, port-only (the poller cannot see processes). */
+function servicePorts(layout: Layout): [string, number[]][] {
+  return [
+    ["churn", [layout.churnPort]],
+    ...layout.idlePorts.map((p, i): [string, number[]] => [idleService(i), [p]]),
+    ["probe", layout.probePorts],
+    ["web", layout.webPorts],
+  ];
+}
+
 export function services(layout: Layout): ServiceRule[] {
-  const rule = (name: string, ports: number[]): ServiceRule => ({
+  return servicePorts(layout).map(([name, ports]) => ({
     name,
     ports: ports.map((p) => ({ from: p, to: p })),
     netns: { kind: "any" },
-  });
-  return [rule("idle", [layout.idlePort]), rule("probe", layout.probePorts), rule("web", layout.webPorts)];
+  }));
 }
 
 /** HAProxy's environment: the template takes its bind address and stats socket from it. */
@@ -58,12 +73,16 @@ function candidate(service: string, address: string, port: number): Backend {
     port,
     endpoint: endpointOf(4, address, port),
     family: 4,
+    host: "bench",
     pid: 0,
     comm: "",
     uid: 0,
     netns: 0,
     backlog: 0,
-    sock: 0,
+    source: "bench",
+    claim: `${address}:${port}`,
+    since: 0,
+    ready: true,
   };
 }
 
@@ -73,12 +92,8 @@ export async function emptyConfig(layout: Layout): Promise<string> {
   return template.render(buildContext(services(layout), []));
 }
 
-/** Every candidate (web, probe and idle ports) declared up front with the given check options. */
-export async function healthCheckConfig(
-  layout: Layout,
-  timers: CheckTimers,
-  idleCount: number,
-): Promise<string> {
+/** Every candidate (web, probe, churn and idle listeners) declared up front with the given check options. */
+export async function healthCheckConfig(layout: Layout, timers: CheckTimers): Promise<string> {
   const source = (await readFile(TEMPLATE, "utf8")).replace(
     '{{#*inline "server-options"}}{{/inline~}}',
     `{{#*inline "server-options"}}${timers.serverOptions}{{/inline~}}`,
@@ -88,31 +103,33 @@ export async function healthCheckConfig(
   const backends = [
     ...layout.webPorts.map((p) => candidate("web", "127.0.0.1", p)),
     ...layout.probePorts.map((p) => candidate("probe", "127.0.0.1", p)),
-    ...Array.from({ length: idleCount }, (_, i) => candidate("idle", idleAddress(i), layout.idlePort)),
+    ...Array.from({ length: CHURN_POOL }, (_, i) => candidate("churn", churnAddress(i), layout.churnPort)),
+    ...Array.from({ length: layout.idleCount }, (_, i) => {
+      const { address, port } = idleEndpoint(layout, i);
+      return candidate(idleServiceOf(layout, i), address, port);
+    }),
   ];
   return compileTemplateText(source, TEMPLATE).render(buildContext(services(layout), backends));
 }
 
 /**
- * lbwatch's config: `runtimeApi` false leaves only the master socket, so every change is a reload;
- * `check` runs `haproxy -c` on each staged file before it goes live (what a careful setup does).
+ * lbwatch's config, as README recommends it (wait defaults, `haproxy -c` on each staged file before
+ * it goes live): `runtimeApi` false leaves only the master socket, so every change is a reload.
+ * The resync timer is off: a run measures changes, and idle windows must not catch a resync.
  */
-export function lbwatchConfig(
-  layout: Layout,
-  options: { runtimeApi: boolean; waitMinMs: number; check: boolean },
-): string {
-  const list = (ports: number[]) => `[${ports.join(", ")}]`;
+export function lbwatchConfig(layout: Layout, options: { runtimeApi: boolean }): string {
   const h = layout.haproxy;
-  return `wait: { min: ${options.waitMinMs}ms, max: 500ms }
-resync: 0s
+  const serviceLines = servicePorts(layout).map(
+    ([name, ports]) => `  ${name}: { ports: [${ports.join(", ")}] }`,
+  );
+  return `resync: 0s
 services:
-  idle: { ports: [${layout.idlePort}] }
-  probe: { ports: ${list(layout.probePorts)} }
-  web: { ports: ${list(layout.webPorts)} }
+${serviceLines.join("\n")}
 targets:
   - template: ${TEMPLATE}
     dest: ${h.config}
-${options.check ? '    check: [haproxy, -c, -q, -f, "{staged}"]\n' : ""}    haproxy:
+    check: [haproxy, -c, -q, -f, "{staged}"]
+    haproxy:
       masterSocket: ${h.masterSocket}
 ${options.runtimeApi ? `      runtimeSocket: ${h.runtimeSocket}\n` : ""}`;
 }

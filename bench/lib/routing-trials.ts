@@ -1,98 +1,104 @@
 /**
- * Listen → first request served through HAProxy, and close → last request HAProxy sends to that
- * backend, in waves of fresh backends on the probe service while a prober sends 500 req/s to the
- * probe frontend. Both ends are timed by the backend process itself on CLOCK_MONOTONIC. "Last request"
- * is the last change of the server's attempt counters (stot + econ + wretr in `show stat`, polled
- * every 10 ms) after the close; reload-based contenders drop the server from the new worker's stats,
- * so attempts an old worker still makes are not seen.
+ * Routing trials, in waves of fresh backends on the probe service while a prober sends 500 req/s to
+ * the probe frontend:
+ * - listen → served: listen() returning to the first request the backend receives through HAProxy,
+ *   both timed by the backend itself on CLOCK_MONOTONIC (includes up to 2 ms of the prober's gap);
+ * - listen → routed, close → unrouted: to the first poll of HAProxy's `show stat` for the probe
+ *   backend (every POLL_MS) that shows the server taking traffic (UP, no check), or no more;
+ * - close → last request: the last change of the server's attempt counters (stot + econ + wretr)
+ *   seen after the close. Reload-based contenders drop the server from the new worker's stats, so
+ *   attempts an old worker still makes are not seen.
  */
 
-import { backendId } from "../../src/registry/backend-id.js";
 import { armBackend, waitFirstRequest, waitListening } from "./backends.js";
 import type { Child } from "./children.js";
 import {
   boundMs,
   type ContenderSpec,
-  isRouting,
   phaseJitterMs,
   type Running,
+  serverIdFor,
   waveSize,
 } from "./contenders.js";
-import type { ServerStat } from "./haproxy.js";
+import type { Haproxy, ServerStat } from "./haproxy.js";
 import { sleep } from "./helpers.js";
 import { startLoad } from "./load-generator.js";
 
 export interface RoutingSamples {
   listenToServedMs: number[];
+  listenToRoutedMs: number[];
+  closeToUnroutedMs: number[];
   closeToLastAttemptMs: number[];
-  closeToOutOfRotationMs: number[];
   /** Listens not served, or closes not noticed, within the contender's bound. */
   lost: number;
   /** Per trial, CLOCK_MONOTONIC ns: to line trials up with the controller's log (LBWATCH_BENCH_TRACE). */
-  trace: { port: number; listened: string; served?: string; closed?: string; out?: string }[];
+  trace: Record<string, string | number>[];
 }
 
 const PROBE_RATE = 500;
-const STAT_POLL_MS = 10;
+const POLL_MS = 1;
+const PROBE_BACKEND = "be_probe";
 const ms = (ns: bigint) => Number(ns) / 1e6;
+
+export const isRouting = (s: ServerStat | undefined) => s !== undefined && /^(UP|no check)/.test(s.status);
 
 type Armed = Awaited<ReturnType<typeof armBackend>>;
 
-async function oneListen(
-  armed: Armed,
-  jitterMs: number,
-  bound: number,
-): Promise<{ child: Child; listened: bigint; first?: bigint }> {
-  const { child, listenNow } = armed;
-  await sleep(Math.random() * jitterMs);
-  listenNow();
-  const listened = await waitListening(child);
-  const first = await waitFirstRequest(child, bound);
-  return { child, listened, ...(first !== undefined ? { first } : {}) };
+interface Followed {
+  /** When each server was first seen in the wanted state. */
+  at: Map<string, bigint>;
+  /** When each server's attempt counters last changed. */
+  lastAttempt: Map<string, bigint>;
 }
 
-/** Closes the wave's backends at once and follows their servers in `show stat` until out of rotation. */
-async function closeWave(
-  running: Running,
-  children: Child[],
-  ports: number[],
+/** Polls the probe backend until every id is routed (or unrouted), or until the bound. */
+async function follow(
+  haproxy: Haproxy,
+  ids: string[],
+  want: "routed" | "unrouted",
   bound: number,
-  samples: RoutingSamples,
-) {
-  const ids = ports.map((p) => backendId(4, "127.0.0.1", p));
+): Promise<Followed> {
+  const out: Followed = { at: new Map(), lastAttempt: new Map() };
+  const attempts = new Map<string, number>();
+  const deadline = process.hrtime.bigint() + BigInt(bound) * 1_000_000n;
+  while (out.at.size < ids.length && process.hrtime.bigint() < deadline) {
+    const rows = await haproxy.showStat(PROBE_BACKEND).catch(() => [] as ServerStat[]);
+    const now = process.hrtime.bigint();
+    const by = new Map(rows.map((r) => [r.server, r]));
+    for (const id of ids) {
+      const row = by.get(id);
+      if (row && row.attempts !== attempts.get(id)) {
+        attempts.set(id, row.attempts);
+        out.lastAttempt.set(id, now);
+      }
+      if (!out.at.has(id) && isRouting(row) === (want === "routed")) out.at.set(id, now);
+    }
+    await sleep(POLL_MS);
+  }
+  return out;
+}
+
+async function listenWave(running: Running, armed: Armed[], ids: string[], spec: ContenderSpec) {
+  const bound = boundMs(spec);
+  const routed = follow(running.haproxy, ids, "routed", bound);
+  const listens = await Promise.all(
+    armed.map(async ({ child, listenNow }) => {
+      await sleep(Math.random() * phaseJitterMs(spec));
+      listenNow();
+      const listened = await waitListening(child);
+      return { child, listened, first: await waitFirstRequest(child, bound) };
+    }),
+  );
+  return { listens, routed: (await routed).at };
+}
+
+async function closeWave(running: Running, children: Child[], ids: string[], spec: ContenderSpec) {
   for (const c of children) c.signal("SIGTERM");
+  const unrouted = follow(running.haproxy, ids, "unrouted", boundMs(spec));
   const closedAt = await Promise.all(
     children.map(async (c) => BigInt((await c.waitFor((l) => l.ev === "closed", 5000)).t as number)),
   );
-  const lastAttempt = new Map<string, { attempts: number; at: bigint }>();
-  const outAt = new Map<string, bigint>();
-  const deadline = process.hrtime.bigint() + BigInt(bound) * 1_000_000n;
-  while (outAt.size < ids.length && process.hrtime.bigint() < deadline) {
-    const rows: ServerStat[] = await running.haproxy.showStat().catch(() => []);
-    const now = process.hrtime.bigint();
-    const by = new Map(rows.map((r) => [r.server, r]));
-    ids.forEach((id) => {
-      const row = by.get(id);
-      const seen = lastAttempt.get(id);
-      if (row && (!seen || row.attempts !== seen.attempts))
-        lastAttempt.set(id, { attempts: row.attempts, at: now });
-      if (!outAt.has(id) && !isRouting(row)) outAt.set(id, now);
-    });
-    await sleep(STAT_POLL_MS);
-  }
-  ids.forEach((id, i) => {
-    const closed = closedAt[i] as bigint;
-    const gone = outAt.get(id);
-    const traced = samples.trace.find((t) => t.port === ports[i]);
-    if (traced) Object.assign(traced, { closed: String(closed), ...(gone ? { out: String(gone) } : {}) });
-    if (gone === undefined) {
-      samples.lost++;
-      return;
-    }
-    samples.closeToOutOfRotationMs.push(ms(gone - closed));
-    const last = lastAttempt.get(id)?.at;
-    samples.closeToLastAttemptMs.push(last !== undefined && last > closed ? ms(last - closed) : 0);
-  });
+  return { closedAt, ...(await unrouted) };
 }
 
 export async function routingTrials(
@@ -103,8 +109,9 @@ export async function routingTrials(
 ): Promise<RoutingSamples> {
   const out: RoutingSamples = {
     listenToServedMs: [],
+    listenToRoutedMs: [],
+    closeToUnroutedMs: [],
     closeToLastAttemptMs: [],
-    closeToOutOfRotationMs: [],
     lost: 0,
     trace: [],
   };
@@ -117,30 +124,49 @@ export async function routingTrials(
     port: frontend,
     hostHeader: "probe",
     ratePerSec: PROBE_RATE,
-    maxDurationMs: Math.ceil(ports.length / wave) * (2 * bound + phaseJitterMs(spec) + 2000),
+    maxDurationMs: Math.ceil(ports.length / wave) * (2 * bound + phaseJitterMs(spec) + 3000),
     timeoutMs: 2000,
   });
   try {
     for (let i = 0; i < ports.length; i += wave) {
       const wavePorts = ports.slice(i, i + wave);
-      const results = await Promise.all(
-        wavePorts.map((p) => oneListen(armed.get(p) as Armed, phaseJitterMs(spec), bound)),
-      );
-      results.forEach((r, j) => {
-        if (r.first === undefined) out.lost++;
-        else out.listenToServedMs.push(ms(r.first - r.listened));
-        const port = wavePorts[j] as number;
-        const served = r.first !== undefined ? { served: String(r.first) } : {};
-        out.trace.push({ port, listened: String(r.listened), ...served });
-      });
-      await closeWave(
+      const ids = wavePorts.map((p) => serverIdFor("127.0.0.1", p));
+      const up = await listenWave(
         running,
-        results.map((r) => r.child),
-        wavePorts,
-        bound,
-        out,
+        wavePorts.map((p) => armed.get(p) as Armed),
+        ids,
+        spec,
       );
-      await Promise.all(results.map((r) => r.child.stop()));
+      const down = await closeWave(
+        running,
+        up.listens.map((l) => l.child),
+        ids,
+        spec,
+      );
+      ids.forEach((id, j) => {
+        const { listened, first } = up.listens[j] as (typeof up.listens)[number];
+        const closed = down.closedAt[j] as bigint;
+        const routedAt = up.routed.get(id);
+        const unroutedAt = down.at.get(id);
+        const last = down.lastAttempt.get(id);
+        if (first === undefined || routedAt === undefined || unroutedAt === undefined) out.lost++;
+        if (first !== undefined) out.listenToServedMs.push(ms(first - listened));
+        if (routedAt !== undefined) out.listenToRoutedMs.push(ms(routedAt - listened));
+        // A server never routed is "unrouted" from the start: no close figure.
+        if (routedAt !== undefined && unroutedAt !== undefined) {
+          out.closeToUnroutedMs.push(ms(unroutedAt - closed));
+          out.closeToLastAttemptMs.push(last !== undefined && last > closed ? ms(last - closed) : 0);
+        }
+        out.trace.push({
+          port: wavePorts[j] as number,
+          listened: String(listened),
+          closed: String(closed),
+          ...(first !== undefined ? { served: String(first) } : {}),
+          ...(routedAt !== undefined ? { routed: String(routedAt) } : {}),
+          ...(unroutedAt !== undefined ? { unrouted: String(unroutedAt) } : {}),
+        });
+      });
+      await Promise.all(up.listens.map((l) => l.child.stop()));
     }
   } finally {
     await prober.stop();

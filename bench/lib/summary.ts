@@ -1,26 +1,42 @@
 /**
  * bench/results/summary.md: the README's benchmark tables, generated from the result files so the
- * README quotes measured figures only. A benchmark that failed or did not run shows as such.
+ * README quotes measured figures only. A benchmark that failed or did not run shows as such. The
+ * load-balancer tables are in summary-lb.ts.
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ResultFile } from "./bench.js";
-import { IDLE_SVG, LATENCY_SVG } from "./figures.js";
-
-type Obj = Record<string, unknown>;
-type Stat = { n: number; p50: number; p99: number; max: number } | undefined;
-
-const get = (o: unknown, ...path: string[]): unknown =>
-  path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Obj)[k] : undefined), o);
-const num = (v: unknown, unit = "") => (typeof v === "number" ? `${v}${unit}` : "–");
-const stat = (s: Stat, unit = " ms") => (s ? `${s.p50} / ${s.p99} / ${s.max}${unit}` : "–");
-const cmd = (name: string) => `\`npx tsx bench/run.ts --only=${name}\``;
+import { IDLE_SVG, LATENCY_SVG, SCALE_SVG } from "./figures.js";
+import { cmd, get, num, type Obj, type Stat, stat } from "./summary-format.js";
+import { aimRows, coldStartRows, contenderRows, familyRows, soakRows } from "./summary-lb.js";
 
 function status(results: Map<string, ResultFile>, name: string): string | undefined {
   const r = results.get(name);
   if (!r) return "not run";
   if (r.error) return `failed: ${r.error.split("\n")[0]}`;
   return undefined;
+}
+
+interface Cell {
+  ringBytes: number;
+  producers: number;
+  deliveredPerSec: number;
+  drops: number;
+}
+
+/** The best cell at the default ring and its own drops; the drops of every producer count apart. */
+function throughputRow(tp: Obj | undefined): string {
+  const ring = get(tp, "defaultRingBytes");
+  const cells = ((get(tp, "cells") ?? []) as Cell[]).filter((c) => c.ringBytes === ring);
+  const best = cells.reduce<Cell | undefined>(
+    (a, c) => (!a || c.deliveredPerSec > a.deliveredPerSec ? c : a),
+    undefined,
+  );
+  const summed = cells.reduce((a, c) => a + c.drops, 0);
+  const measured = best
+    ? `${best.deliveredPerSec} with ${best.producers} producer(s), ${best.drops} dropped; ${summed} dropped over all ${cells.length} producer counts`
+    : "–";
+  return `| Events/s delivered to JS, default 4 MiB ring (best of 1–4 producers) | ${measured} | 200,000/s, no drop | ${cmd("probe-throughput")} |`;
 }
 
 function probeRows(results: Map<string, ResultFile>): string[] {
@@ -32,7 +48,7 @@ function probeRows(results: Map<string, ResultFile>): string[] {
   return [
     "| Figure (issue 2) | Measured | Aim | Reproduce |",
     "|---|---|---|---|",
-    `| Events/s delivered to JS, default 4 MiB ring (best of 1–4 producers) | ${num(get(tp, "maxDeliveredPerSecAtDefaultRing"))}, drops ${num(get(tp, "dropsAtDefaultRing"))} | 200,000/s, no drop | ${cmd("probe-throughput")} |`,
+    throughputRow(tp),
     `| First drops seen at | ${first ? `${first.ringBytes / 1024} KiB ring, ${first.producers} producers` : first === null ? "none in the grid" : "–"} | | ${cmd("probe-throughput")} |`,
     `| listen() returns → JS callback, p50 / p99 / max (negative: the callback ran before listen() returned) | ${stat(get(lat, "listenReturnToJs") as Stat, " µs")} | p99 < 1 ms | ${cmd("probe-latency")} |`,
     `| kernel event → JS callback, p50 / p99 / max | ${stat(get(lat, "kernelEventToJs") as Stat, " µs")} | | ${cmd("probe-latency")} |`,
@@ -43,68 +59,75 @@ function probeRows(results: Map<string, ResultFile>): string[] {
   ];
 }
 
-function controllerRows(results: Map<string, ResultFile>): string[] {
+const p = (s: unknown, unit = " ms") => {
+  const v = s as { p50?: number; p99?: number } | undefined;
+  return v?.p50 === undefined ? "–" : `${v.p50} / ${v.p99}${unit}`;
+};
+
+function scaleRows(results: Map<string, ResultFile>): string[] {
   const rows = (get(results.get("render-scale")?.result, "rows") ?? []) as Obj[];
   const burst = results.get("burst")?.result;
-  return [
-    "| Figure (issue 3) | Measured | Aim | Reproduce |",
-    "|---|---|---|---|",
-    ...rows.map(
-      (r) =>
-        `| ${r.backends} backends: one change rendered+compared+written, p50 (max); RSS holding them | ${num(r.changeApplyMsP50, " ms")} (${num(r.changeApplyMsMax, " ms")}); ${num(r.rssHeldMiB, " MiB")} (${num(r.rssBaseMiB, " MiB")} before any) | 10,000 in < 50 ms; 100,000 in < 200 MB | ${cmd("render-scale")} |`,
-    ),
-    `| Burst: 1,000 listeners over 1 s → renders, converged after last listen | ${num(get(burst, "up", "renders"))} renders, ${num(get(burst, "up", "convergeMsFromLastListen"), " ms")} | | ${cmd("burst")} |`,
-    `| Burst: the 1,000 close at once → renders, converged after close | ${num(get(burst, "down", "renders"))} renders, ${num(get(burst, "down", "convergeMsFromClose"), " ms")} | | ${cmd("burst")} |`,
-  ];
-}
-
-function contenderRows(results: Map<string, ResultFile>): string[] {
-  const lb = results.get("lb-contenders")?.result;
-  const contenders = (get(lb, "contenders") ?? {}) as Record<string, Obj>;
-  const idleRows = (get(results.get("lb-idle-cpu")?.result, "rows") ?? []) as Obj[];
-  const idle = (name: string, n: number) =>
-    num(idleRows.find((r) => r.contender === name && r.listeners === n)?.cpuSecPerMin);
-  const restart = (c: Obj) => {
-    const r = c.rollingRestart as Obj | undefined;
-    return r ? `${r.failed} / ${r.sent}` : "–";
+  const mem = (m: unknown) => {
+    const v = m as { rssMiB?: number; heapUsedMiB?: number } | undefined;
+    return v ? `${v.rssMiB} (heap ${v.heapUsedMiB})` : "–";
   };
   return [
-    "| Contender | listen → served p50 / p99 / max | close → last request p50 / p99 / max | failed / sent in rolling restart | idle CPU s/min at 10 / 1k / 10k listeners |",
-    "|---|---|---|---|---|",
-    ...Object.entries(contenders).map(([name, c]) =>
-      c.error
-        ? `| ${name} | failed: ${String(c.error).split("\n")[0]} | | | ${idle(name, 10)} / ${idle(name, 1000)} / ${idle(name, 10000)} |`
-        : `| ${name} | ${stat(c.listenToServedMs as Stat)}${c.lost ? ` (${c.lost} lost)` : ""} | ${stat(c.closeToLastAttemptMs as Stat)} | ${restart(c)} | ${idle(name, 10)} / ${idle(name, 1000)} / ${idle(name, 10000)} |`,
-    ),
+    "| Backends held (render-scale) | live change applied p50 / p99 | of which synchronous (registry, lists, delta render, plan, sent) p50 | file lane behind it: idle again p50; full render, parse p50 | heap bytes per backend: registry + lists + rest | RSS MiB (heap) held / after changes / 3 s idle |",
+    "|---|---|---|---|---|---|",
+    ...rows.map((r) => {
+      const live = (r.live ?? {}) as Obj;
+      const lane = (r.fileLane ?? {}) as Obj;
+      const rest =
+        Number(live.controllerBytesPerBackend) -
+        Number(r.registryBytesPerBackend) -
+        Number(r.listsBytesPerBackend);
+      return `| ${r.backends} | ${p(live.changeAppliedMs)} | ${num(get(live, "dispatchSyncUs", "p50"), " µs")} | ${num(get(live, "fileLaneIdleMs", "p50"), " ms")}; ${num(get(lane, "fullRenderMs", "p50"))}, ${num(get(lane, "parseServerLinesMs", "p50"), " ms")} | ${num(r.registryBytesPerBackend)} + ${num(r.listsBytesPerBackend)} + ${Number.isFinite(rest) ? rest : "–"} | ${mem(live.memoryHeld)} / ${mem(live.memoryAfterChanges)} / ${mem(live.memoryIdle3s)} |`;
+    }),
+    "",
+    "| Figure (issue 3) | Measured | Reproduce |",
+    "|---|---|---|",
+    `| Burst: 1,000 listeners over 1 s → renders, converged after last listen | ${num(get(burst, "up", "renders"))} renders, ${num(get(burst, "up", "convergeMsFromLastListen"), " ms")} | ${cmd("burst")} |`,
+    `| Burst: the 1,000 close at once → renders, converged after close | ${num(get(burst, "down", "renders"))} renders, ${num(get(burst, "down", "convergeMsFromClose"), " ms")} | ${cmd("burst")} |`,
   ];
 }
 
-export function summaryMarkdown(results: Map<string, ResultFile>): string {
+/** `figures`: where the plots are, as the README links them (bench/results or bench/results/full). */
+export function summaryMarkdown(results: Map<string, ResultFile>, figures = "bench/results"): string {
   const any = [...results.values()][0];
   const m = any?.machine ?? {};
-  const loads = [...results.values()].map((r) => `${r.benchmark} ${r.machine.loadAverage1m ?? "–"}`);
+  const loads = [...results.values()].map(
+    (r) => `${r.benchmark} ${r.machine.loadAverage1m ?? "–"} (${r.mode}, ${r.seconds} s)`,
+  );
   const problems = [...results.keys()]
     .map((name) => [name, status(results, name)] as const)
     .filter(([, s]) => s !== undefined)
     .map(([name, s]) => `- ${name}: ${s}`);
   return [
-    `Measured ${any?.startedAt.slice(0, 10) ?? "–"} (${any?.mode ?? "–"} mode) on ${m.cpus} × ${m.cpuModel}, kernel ${m.kernel}, Node ${m.node}, ${m.haproxy}.`,
-    `1-minute load average when each benchmark started (the machine was shared): ${loads.join(", ")}.`,
+    `Measured ${any?.startedAt.slice(0, 10) ?? "–"} on ${m.cpus} × ${m.cpuModel}, kernel ${m.kernel}, Node ${m.node}, ${m.haproxy}.`,
+    `1-minute load average when each benchmark started (the machine was shared), with its mode and duration: ${loads.join(", ")}.`,
     "",
     ...probeRows(results),
     "",
-    ...controllerRows(results),
+    ...scaleRows(results),
     "",
     ...contenderRows(results),
     "",
-    `![listen to served, per contender](bench/results/${LATENCY_SVG}) ![idle CPU vs listeners](bench/results/${IDLE_SVG})`,
+    ...familyRows(results),
+    "",
+    ...aimRows(results),
+    "",
+    ...coldStartRows(results),
+    "",
+    ...soakRows(results),
+    "",
+    `![listen to served, per contender](${figures}/${LATENCY_SVG}) ![idle CPU vs backends](${figures}/${IDLE_SVG}) ![listen to routed vs backends](${figures}/${SCALE_SVG})`,
     ...(problems.length > 0 ? ["", "Not measured in this run:", ...problems] : []),
     "",
   ].join("\n");
 }
 
 export async function writeSummary(dir: string, results: Map<string, ResultFile>): Promise<string> {
-  const text = summaryMarkdown(results);
+  const text = summaryMarkdown(results, dir.slice(dir.lastIndexOf("bench/results")));
   await writeFile(join(dir, "summary.md"), text);
   return text;
 }

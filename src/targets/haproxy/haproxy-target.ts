@@ -145,7 +145,9 @@ export class HaproxyTarget implements Target {
     if (!this.#pending.add(change) && !released) return;
     this.#version++;
     this.#live.wake();
-    this.#quiescence.poke();
+    // The file lane's first pass (readdir, stage, fsync, spawning the check) would otherwise share the
+    // event loop with the live pass's round trips: it starts once the live pass is done.
+    void this.#live.settled().then(() => this.#quiescence.poke());
   }
 
   resync(): void {

@@ -1,0 +1,70 @@
+/**
+ * The soak's churning web backends: one slot per web port, each an HTTP backend process
+ * (listeners.py) or nothing; every 200-600 ms a random slot flips (SIGTERM: the listener closes first,
+ * in-flight requests get 100 ms), keeping at least MIN_UP up so clients always have somewhere to go.
+ */
+import { startBackend } from "./backends.js";
+import type { Child } from "./children.js";
+import { sleep } from "./helpers.js";
+
+const MIN_UP = 3;
+
+export class Churner {
+  readonly #ports: number[];
+  readonly #rng: () => number;
+  readonly #slots: (Child | undefined)[];
+  #running = false;
+  #loop: Promise<void> | undefined;
+  flips = 0;
+
+  constructor(ports: number[], rng: () => number) {
+    this.#ports = ports;
+    this.#rng = rng;
+    this.#slots = ports.map(() => undefined);
+  }
+
+  /** Half the slots up, then flipping until stop(). */
+  start(): void {
+    this.#ports.forEach((port, i) => {
+      if (i % 2 === 0) this.#slots[i] = startBackend(port);
+    });
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+    await Promise.all(this.#slots.map((c) => c?.stop()));
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      await sleep(200 + this.#rng() * 400);
+      const i = Math.floor(this.#rng() * this.#ports.length);
+      const child = this.#slots[i];
+      // Listening already, not merely started: a stop never leaves fewer than MIN_UP serving.
+      const up = this.#slots.filter((c) => c && !c.exited && c.lines().some((l) => l.ev === "ready")).length;
+      if (child && !child.exited) {
+        if (up <= MIN_UP) continue;
+        this.#slots[i] = undefined;
+        void child.stop();
+      } else {
+        this.#slots[i] = startBackend(this.#ports[i] as number);
+      }
+      this.flips++;
+    }
+  }
+}
+
+/** A seeded PRNG (mulberry32): a soak is replayed with --seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The soak's ground truth and its comparison: the web service's listeners as the kernel lists them
+ * (`ss -Hltn`), against HAProxy's ready servers in be_web (`show servers state`) and dest's server
+ * lines. Backends keep churning, so a comparison counts only when the listeners read before and
+ * after it are the same.
+ */
+import { readFile } from "node:fs/promises";
+import { execa } from "execa";
+import { serverIdFor } from "./contenders.js";
+import { isReady } from "./haproxy.js";
+import { sleep } from "./helpers.js";
+import type { SoakWorld } from "./soak-world.js";
+
+const BACKEND = "be_web";
+
+async function listening(ports: Set<number>): Promise<Set<string>> {
+  const { stdout } = await execa("ss", ["-Hltn"]);
+  const ids = new Set<string>();
+  for (const line of stdout.split("\n")) {
+    const local = line.trim().split(/\s+/)[3] ?? "";
+    const at = local.lastIndexOf(":");
+    const port = Number(local.slice(at + 1));
+    if (local.slice(0, at) === "127.0.0.1" && ports.has(port)) ids.add(serverIdFor("127.0.0.1", port));
+  }
+  return ids;
+}
+
+function destServers(text: string): Set<string> {
+  const ids = new Set<string>();
+  let inWeb = false;
+  for (const line of text.split("\n")) {
+    const words = line.trim().split(/\s+/);
+    if (words[0] === "backend") inWeb = words[1] === BACKEND;
+    else if (inWeb && words[0] === "server" && words[1]) ids.add(words[1]);
+  }
+  return ids;
+}
+
+const same = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x));
+
+export interface Comparison {
+  ok: boolean;
+  /** Why not, in one line: which side differs and by what. */
+  detail?: string;
+}
+
+/** One comparison; `ok` only when HAProxy and dest both equal a listener set that did not move meanwhile. */
+export async function compare(world: SoakWorld): Promise<Comparison> {
+  const ports = new Set(world.ports.web);
+  const before = await listening(ports);
+  if (!world.haproxy) return { ok: false, detail: "HAProxy is not running" };
+  const live = await world.haproxy.serversState().catch(() => undefined);
+  const dest = destServers(await readFile(world.paths.config, "utf8").catch(() => ""));
+  const after = await listening(ports);
+  if (!same(before, after)) return { ok: false, detail: "listeners moved during the comparison" };
+  if (!live) return { ok: false, detail: "show servers state failed" };
+  const ready = new Set(live.filter((s) => s.backend === BACKEND && isReady(s)).map((s) => s.server));
+  const diff = (name: string, got: Set<string>) => {
+    const missing = [...after].filter((x) => !got.has(x));
+    const extra = [...got].filter((x) => !after.has(x));
+    return `${name} lacks [${missing.join(" ")}] and has extra [${extra.join(" ")}]`;
+  };
+  if (!same(ready, after)) return { ok: false, detail: diff("HAProxy", ready) };
+  if (!same(dest, after)) return { ok: false, detail: diff("dest", dest) };
+  return { ok: true };
+}
+
+/**
+ * Compares every 50 ms until a comparison passes (and `extra`, when given, holds) or boundMs passes:
+ * the ms it took, or undefined with the last reason.
+ */
+export async function waitConverged(
+  world: SoakWorld,
+  boundMs: number,
+  extra?: () => Promise<string | undefined>,
+): Promise<{ ms?: number; detail?: string }> {
+  const started = Date.now();
+  let detail: string | undefined;
+  while (Date.now() - started <= boundMs) {
+    const c = await compare(world).catch((err: Error) => ({ ok: false, detail: err.message }));
+    const more = c.ok && extra ? await extra() : undefined;
+    if (c.ok && more === undefined) return { ms: Date.now() - started };
+    detail = more ?? c.detail;
+    await sleep(50);
+  }
+  return detail === undefined ? {} : { detail };
+}
