@@ -26,18 +26,12 @@ export const TEMPLATE = join(REPO_DIR, "templates", "haproxy.cfg.hbs");
 
 export interface CheckTimers {
   name: string;
-  /** Put on every server line through the template's "server-options" partial. */
-  serverOptions: string;
+  /** The services' `meta.check`: the shipped template puts `check <this>` on every server line. */
+  check: string;
 }
 
-export const DEFAULT_CHECKS: CheckTimers = {
-  name: "hc-default",
-  serverOptions: " check inter 2s rise 2 fall 3",
-};
-export const AGGRESSIVE_CHECKS: CheckTimers = {
-  name: "hc-aggressive",
-  serverOptions: " check inter 100ms rise 1 fall 1",
-};
+export const DEFAULT_CHECKS: CheckTimers = { name: "hc-default", check: "inter 2s rise 2 fall 3" };
+export const AGGRESSIVE_CHECKS: CheckTimers = { name: "hc-aggressive", check: "inter 100ms rise 1 fall 1" };
 
 /** The services of a run by name and ports, port-only (the poller cannot see processes). */
 function servicePorts(layout: Layout): [string, number[]][] {
@@ -49,11 +43,13 @@ function servicePorts(layout: Layout): [string, number[]][] {
   ];
 }
 
-export function services(layout: Layout): ServiceRule[] {
+/** `check`: the services' meta.check, the shipped template's health check (false: none). */
+export function services(layout: Layout, check: string | false = false): ServiceRule[] {
   return servicePorts(layout).map(([name, ports]) => ({
     name,
     ports: ports.map((p) => ({ from: p, to: p })),
     netns: { kind: "any" },
+    meta: { check },
   }));
 }
 
@@ -94,12 +90,7 @@ export async function emptyConfig(layout: Layout): Promise<string> {
 
 /** Every candidate (web, probe, churn and idle listeners) declared up front with the given check options. */
 export async function healthCheckConfig(layout: Layout, timers: CheckTimers): Promise<string> {
-  const source = (await readFile(TEMPLATE, "utf8")).replace(
-    '{{#*inline "server-options"}}{{/inline~}}',
-    `{{#*inline "server-options"}}${timers.serverOptions}{{/inline~}}`,
-  );
-  if (!source.includes(timers.serverOptions))
-    throw new Error(`${TEMPLATE}: no "server-options" partial to set`);
+  const source = await readFile(TEMPLATE, "utf8");
   const backends = [
     ...layout.webPorts.map((p) => candidate("web", "127.0.0.1", p)),
     ...layout.probePorts.map((p) => candidate("probe", "127.0.0.1", p)),
@@ -109,18 +100,20 @@ export async function healthCheckConfig(layout: Layout, timers: CheckTimers): Pr
       return candidate(idleServiceOf(layout, i), address, port);
     }),
   ];
-  return compileTemplateText(source, TEMPLATE).render(buildContext(services(layout), backends));
+  return compileTemplateText(source, TEMPLATE).render(buildContext(services(layout, timers.check), backends));
 }
 
 /**
  * lbwatch's config, as README recommends it (wait defaults, `haproxy -c` on each staged file before
  * it goes live): `runtimeApi` false leaves only the master socket, so every change is a reload.
- * The resync timer is off: a run measures changes, and idle windows must not catch a resync.
+ * The resync timer is off: a run measures changes, and idle windows must not catch a resync. The
+ * template's slow health check (the liveness safety net) is off: the contenders compare lbwatch's
+ * events with health checks, and an idle helper listener does not answer HTTP checks.
  */
 export function lbwatchConfig(layout: Layout, options: { runtimeApi: boolean }): string {
   const h = layout.haproxy;
   const serviceLines = servicePorts(layout).map(
-    ([name, ports]) => `  ${name}: { ports: [${ports.join(", ")}] }`,
+    ([name, ports]) => `  ${name}: { ports: [${ports.join(", ")}], meta: { check: false } }`,
   );
   return `resync: 0s
 services:

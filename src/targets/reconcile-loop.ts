@@ -7,7 +7,9 @@
  */
 import { isLbwatchError, LbwatchError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { Backoff } from "./backoff.js";
+import { Backoff, DEFAULT_BACKOFF } from "./backoff.js";
+
+const DOWN_MAX_MS = 1000;
 
 export type LoopState = "starting" | "ok" | "retrying" | "lb-down";
 
@@ -36,6 +38,8 @@ export class ReconcileLoop {
   readonly #run: () => Promise<void>;
   readonly #log: Logger;
   readonly #backoff = new Backoff();
+  /** Looking for a load balancer that is not running is a connect or a pid read: at most a second apart. */
+  readonly #downBackoff = new Backoff({ ...DEFAULT_BACKOFF, maxMs: DOWN_MAX_MS });
   #dirty = false;
   #running: Promise<void> | undefined;
   #retry: NodeJS.Timeout | undefined;
@@ -109,6 +113,7 @@ export class ReconcileLoop {
   #succeeded(): void {
     const was = this.#status;
     this.#backoff.reset();
+    this.#downBackoff.reset();
     if (was.state === "ok") return;
     if (was.state === "retrying" || was.state === "lb-down") {
       this.#log.info({ failedForMs: Date.now() - was.since, failures: was.failures }, "target recovered");
@@ -120,8 +125,8 @@ export class ReconcileLoop {
     const error = isLbwatchError(err)
       ? err
       : new LbwatchError("E_WRITE", `unexpected failure: ${String(err)}`, { cause: err });
-    const delayMs = this.#backoff.next();
     const state: LoopState = error instanceof LoadBalancerDown ? "lb-down" : "retrying";
+    const delayMs = (state === "lb-down" ? this.#downBackoff : this.#backoff).next();
     const was = this.#status;
     const now = Date.now();
     const changed = was.state !== state || was.lastError?.code !== error.code;

@@ -230,9 +230,9 @@ describeEbpf("lbwatch stopping", () => {
   });
 });
 
-/** Listens on and closes argv[2] … argv[2]+argv[3]-1 over and over, as fast as it can. */
+/** Listens on and closes argv[2] … argv[2]+argv[3]-1 over and over: four loops, ~1 ms apart each. */
 const CHURN = `const net = require("net"); const base = Number(process.argv[1]); const n = Number(process.argv[2]);
-const cycle = (i) => { const s = net.createServer(); s.listen(base + (i % n), "127.0.0.1", () => s.close(() => setImmediate(() => cycle(i + 1)))); s.on("error", () => setImmediate(() => cycle(i + 1))); };
+const cycle = (i) => { const s = net.createServer(); s.listen(base + (i % n), "127.0.0.1", () => s.close(() => setTimeout(() => cycle(i + 1), 1))); s.on("error", () => setTimeout(() => cycle(i + 1), 1)); };
 for (let k = 0; k < 4; k++) cycle(k * 10);`;
 
 /** The shipped template rendered with service web empty, as a HAProxy's first config. */

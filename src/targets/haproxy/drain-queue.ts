@@ -1,14 +1,18 @@
 /**
  * Servers lbwatch took out of rotation and will delete. HAProxy refuses `del server` while a server
- * has connections, so deletion waits for its last one: retried from 10 ms, backing off to once a
- * second, for up to 60 s; a server still busy after that stays in maintenance (it gets no traffic)
- * until the next reload drops it. Rounds never hold up an apply: the owner runs them in its own queue.
+ * has connections, so deletion waits for its last one: first tried 500 ms after the maintenance,
+ * then backing off to once every 2 s, for up to 60 s; a server still busy after that stays in
+ * maintenance (it gets no traffic) until the next reload drops it. The first try waits because
+ * HAProxy 2.6 can crash on a `del server` racing the last streams of a server just put in
+ * maintenance (haproxy/haproxy#2323, #2378; seen in this project's benchmarks), and a server in
+ * maintenance costs nothing but its slot. Rounds never hold up an apply: the owner runs them in its
+ * own queue.
  */
 import type { Logger } from "../../log.js";
 import type { ServerRef } from "./runtime-commands.js";
 
-const RETRY_FIRST_MS = 10;
-const RETRY_MAX_MS = 1000;
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 2000;
 /** Long enough for in-flight requests and HAProxy's idle-connection purge; then it is left to a reload. */
 export const DRAIN_LIMIT_MS = 60_000;
 

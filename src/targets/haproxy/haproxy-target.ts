@@ -51,8 +51,10 @@ import { notAddable, type ParsedConfig, parseConfig } from "./server-lines.js";
 
 /** A HAProxy whose sockets are absent or refuse connections is not running (yet). */
 const NOT_RUNNING = /ENOENT|ECONNREFUSED/;
-/** The file lane takes at most 1/10 of the time (src/targets/spacing.ts). */
-const FILE_LANE_RATIO = 10;
+/** The file lane takes at most 1/20 of the time (src/targets/spacing.ts). */
+const FILE_LANE_RATIO = 20;
+
+const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Backends up to this size have their state read before lbwatch takes servers out (operator states). */
 const OPERATOR_READ_LIMIT = 1000;
 /** A process named "haproxy" that listens may be a restart; anyone can take that name, so look at most this often. */
@@ -109,6 +111,8 @@ export class HaproxyTarget implements Target {
   #static: { renderer: Renderer; keys: Set<string> } | undefined;
   #firstLive: Promise<void>;
   #liveRan = false;
+  /** Stale staged files are removed once, before the first write. */
+  #cleaned = false;
   #firstLiveDone: () => void = () => {};
   #lastApplied: TargetStatus["lastApplied"];
 
@@ -393,6 +397,11 @@ export class HaproxyTarget implements Target {
       this.#drains.delete(key);
       applied.added.push(result.server.name);
     }
+    // Being deleted, back in the desired set, and kept out by its state: it stays, no command needed.
+    for (const spec of plan.keep) {
+      this.#drains.delete(serverKey(spec));
+      applied.added.push(spec.name);
+    }
     const drained = plan.add.filter((a) => a.state === "drain").map((a) => a.spec);
     for (const result of await this.#client.setState(drained, "drain")) {
       if (result.outcome.status !== "ok") fail(serverKey(result.server), result);
@@ -469,7 +478,7 @@ export class HaproxyTarget implements Target {
 
   // ---- file lane ----
 
-  /** A write behind the live lane: when `wait` says so, but never more than a tenth of the time. */
+  /** A write behind the live lane: when `wait` says so, but never more than a twentieth of the time. */
   #wakeFileLane(): void {
     const delay = this.#spacing.delay(Date.now());
     if (delay === 0) {
@@ -494,7 +503,8 @@ export class HaproxyTarget implements Target {
   async #writeBehind(): Promise<void> {
     // dest is what HAProxy runs until proven otherwise: the first live pass reads it before it is rewritten.
     await this.#firstLive;
-    if (!this.#file.dryRun) await removeStaleStaged(this.name, this.#log);
+    if (!this.#cleaned && !this.#file.dryRun) await removeStaleStaged(this.name, this.#log);
+    this.#cleaned = true;
     let version = this.#version;
     let context = this.#file.context();
     let text = this.#file.render(context);
@@ -509,6 +519,8 @@ export class HaproxyTarget implements Target {
       text = this.#file.render(context);
       outcome = await this.#file.converge(text, context, { background: true });
     }
+    // A render of 100,000 backends is a few hundred ms of work: a live change may go in between.
+    await yieldTurn();
     const parsed = parseConfig(text);
     const rest = restOf(parsed);
     if (this.#pid !== undefined && this.#runningRest !== undefined && rest !== this.#runningRest) {
@@ -519,6 +531,7 @@ export class HaproxyTarget implements Target {
       await this.#lock.run(() => this.#reload(reason, rest));
       return;
     }
+    await yieldTurn();
     // A render whose servers differ from what the live lane knows runs: only a full reconcile tells why.
     if (version === this.#version && !this.#full && !this.#knownMatches(parsed)) {
       this.#log.debug("the servers of the render differ from what the live lane applied: reconciling");

@@ -45,6 +45,8 @@ export interface Plan {
   ready: ServerSpec[];
   /** Kept but out of rotation: their line says `disabled` (a backend waiting to be ready). */
   park: ServerSpec[];
+  /** Being deleted, but desired again (their backend came back): kept, in whatever state. */
+  keep: ServerSpec[];
   /** Out of rotation now, deleted when idle. */
   remove: ServerRef[];
   readdress: { ref: ServerRef; ip: string; port: number }[];
@@ -58,6 +60,7 @@ const emptyPlan = (): Plan => ({
   add: [],
   ready: [],
   park: [],
+  keep: [],
   remove: [],
   readdress: [],
   operatorSeen: new Map(),
@@ -94,12 +97,15 @@ function planDesired(spec: ServerSpec, running: RunningServer | undefined, memor
     plan.readdress.push({ ref: spec, ip: where.ip, port: where.port });
   }
   const maint = (running.adminState & ADMIN_FMAINT) !== 0;
+  const draining = memory.draining.has(key);
+  // Back in rotation below unless something keeps it out (an operator's state, its line's `disabled`).
+  if (draining && (memory.operator.has(key) || isDisabled(spec.options))) plan.keep.push(spec);
   if (isDisabled(spec.options)) {
     if (!maint) plan.park.push(spec);
     return;
   }
   // Maintenance is lbwatch's own when it is deleting the server or its line said `disabled`.
-  const ours = memory.draining.has(key) || isDisabled(running.options);
+  const ours = draining || isDisabled(running.options);
   if (maint && ours && !memory.operator.has(key)) plan.ready.push(spec);
 }
 
@@ -161,7 +167,9 @@ function merged(
 }
 
 export function isEmptyPlan(plan: Plan): boolean {
+  const { add, ready, park, keep, remove, readdress } = plan;
   return (
-    plan.add.length + plan.ready.length + plan.remove.length + plan.readdress.length === 0 && !plan.reload
+    add.length + ready.length + park.length + keep.length + remove.length + readdress.length === 0 &&
+    !plan.reload
   );
 }

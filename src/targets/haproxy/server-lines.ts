@@ -46,20 +46,42 @@ const SECTIONS = new Set([
 ]);
 const PROXIES_WITH_SERVERS = new Set(["backend", "listen"]);
 
+const QUOTES = /["'\\]/;
+/** A server line: name, address and the options after them. */
+const SERVER_LINE = /^server\s+(\S+)\s+(\S+)\s*(.*)$/;
+
 /** Strips a comment unless the line quotes or escapes anything (then it is compared as written). */
 function meaningful(raw: string): string {
-  const text = /["'\\]/.test(raw) ? raw : raw.replace(/#.*/, "");
+  const text = raw.includes("#") && !QUOTES.test(raw) ? raw.slice(0, raw.indexOf("#")) : raw;
   return text.trim();
 }
 
+/**
+ * O(lines), once per render of the whole config (the file lane, a full reconcile): 100,000 server
+ * lines are the case to keep fast, so a server line is read by one regex and lines with the same
+ * options share one array.
+ */
 export function parseConfig(text: string): ParsedConfig {
   const parsed: ParsedConfig = { servers: new Map(), proxies: new Set(), rest: [], defaultServer: new Set() };
+  const optionLists = new Map<string, string[]>();
   let section = "";
   let proxy = "";
   text.split("\n").forEach((raw, index) => {
     const line = index + 1;
     const content = meaningful(raw);
     if (content === "") return;
+    const server = content.startsWith("server") && PROXIES_WITH_SERVERS.has(section) && !QUOTES.test(content);
+    const match = server ? SERVER_LINE.exec(content) : null;
+    if (match) {
+      const [, name = "", address = "", rest = ""] = match;
+      let options = optionLists.get(rest);
+      if (!options) {
+        options = rest === "" ? [] : rest.split(/\s+/);
+        optionLists.set(rest, options);
+      }
+      parsed.servers.set(`${proxy}/${name}`, { proxy, name, address, options, line });
+      return;
+    }
     const [keyword = "", ...args] = content.split(/\s+/);
     if (SECTIONS.has(keyword)) {
       section = keyword;
@@ -67,10 +89,6 @@ export function parseConfig(text: string): ParsedConfig {
       if (PROXIES_WITH_SERVERS.has(keyword)) parsed.proxies.add(proxy);
     } else if (keyword === "default-server") {
       parsed.defaultServer.add(section === "defaults" ? "*" : proxy);
-    } else if (keyword === "server" && PROXIES_WITH_SERVERS.has(section) && !/["'\\]/.test(content)) {
-      const [name = "", address = "", ...options] = args;
-      parsed.servers.set(`${proxy}/${name}`, { proxy, name, address, options, line });
-      return;
     }
     parsed.rest.push({ text: content, line });
   });

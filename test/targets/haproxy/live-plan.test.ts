@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   ADMIN_FDRAIN,
   ADMIN_FMAINT,
+  isEmptyPlan,
   type Memory,
   planChange,
   planFull,
@@ -133,7 +134,8 @@ describe("planChange", () => {
   it("keeps a remembered operator maintenance when a drained server comes back", () => {
     const known = new Map([["be_web/a", running("a", 1, ADMIN_FMAINT)]]);
     const plan = planChange([spec("a", 1)], [], known, memory(["be_web/a"], [["be_web/a", "maint"]]));
-    expect([plan.add, plan.ready]).toEqual([[], []]);
+    // Not deleted after all, and not put back in rotation: it stays as the operator left it.
+    expect([plan.add, plan.ready, plan.keep, isEmptyPlan(plan)]).toEqual([[], [], [spec("a", 1)], false]);
   });
 });
 
