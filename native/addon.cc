@@ -1,5 +1,6 @@
 // lbwatch native addon: exports the Probe class, the C layout of struct lbwatch_event, which
-// test/probe/event-layout.test.ts compares with the offsets src/probe/decode.ts reads, and nsOwner.
+// test/probe/event-layout.test.ts compares with the offsets src/probe/decode.ts reads, nsOwner
+// and tuneMalloc.
 #include <linux/types.h>
 #include <napi.h>
 
@@ -7,6 +8,7 @@
 
 #include "lbwatch.h"
 #include "libbpf-log.h"
+#include "malloc-tune.h"
 #include "ns-owner.h"
 #include "probe.h"
 
@@ -55,6 +57,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Probe", lbwatch::Probe::Define(env));
   exports.Set("layout", Layout(env));
   exports.Set("nsOwner", Napi::Function::New(env, lbwatch::NsOwner, "nsOwner"));
+  exports.Set("tuneMalloc", Napi::Function::New(env, lbwatch::TuneMalloc, "tuneMalloc"));
   return exports;
 }
 

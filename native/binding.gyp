@@ -6,6 +6,7 @@
         "addon.cc",
         "bpf-load.cc",
         "libbpf-log.cc",
+        "malloc-tune.cc",
         "ns-owner.cc",
         "probe.cc"
       ],

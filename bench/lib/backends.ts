@@ -45,7 +45,7 @@ export async function waitFirstRequest(backend: Child, timeoutMs: number): Promi
 }
 
 /** The soft limit on open files that helpers inherit from this process (run.ts raises it). */
-async function openFilesLimit(): Promise<number> {
+export async function openFilesLimit(): Promise<number> {
   const limits = await readFile("/proc/self/limits", "utf8");
   const soft = /^Max open files\s+(\S+)/m.exec(limits)?.[1];
   return soft === "unlimited" ? Number.POSITIVE_INFINITY : Number(soft);

@@ -2,11 +2,13 @@
 import type { Command } from "commander";
 import { loadAgentConfig } from "../config/agent-config.js";
 import { createLogger } from "../log.js";
+import { tuneMalloc } from "./tune-malloc.js";
 
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
 async function agent(flags: { config: string }): Promise<void> {
   const log = createLogger();
+  tuneMalloc(log);
   // An invalid config throws E_CONFIG: main() prints it and exits 2.
   const config = await loadAgentConfig(flags.config);
   const { startAgent } = await import("../agent/agent.js");

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { LbwatchError } from "../errors.js";
 import type { HttpEndpoint } from "../http/server.js";
 import { createLogger } from "../log.js";
+import { tuneMalloc } from "./tune-malloc.js";
 
 interface RunFlags {
   config: string;
@@ -14,6 +15,7 @@ const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
 async function run(flags: RunFlags): Promise<void> {
   const log = createLogger();
+  tuneMalloc(log);
   // Loaded here, not at the top: the other subcommands should not pay for the controller's imports.
   const { Controller } = await import("../controller/controller.js");
   const { Metrics } = await import("../metrics/metrics.js");
