@@ -43,13 +43,19 @@ function servicePorts(layout: Layout): [string, number[]][] {
   ];
 }
 
-/** `check`: the services' meta.check, the shipped template's health check (false: none). */
+/**
+ * `check`: the services' meta.check, the shipped template's health check (false: none). A connect
+ * check (`tcp-check`, not the template's HTTP default): the helpers do not all speak HTTP, and a
+ * connect is what learns fastest that a listener is there.
+ */
 export function services(layout: Layout, check: string | false = false): ServiceRule[] {
+  const meta: Record<string, string | false> =
+    check === false ? { check } : { check, checkOption: "tcp-check" };
   return servicePorts(layout).map(([name, ports]) => ({
     name,
     ports: ports.map((p) => ({ from: p, to: p })),
     netns: { kind: "any" },
-    meta: { check },
+    meta,
   }));
 }
 
