@@ -10,7 +10,7 @@ Listens on every ADDR:PORT and prints JSON lines on stdout, times from CLOCK_MON
 of bpf_ktime_get_ns and of Node's process.hrtime):
   {"ev":"listening","addr":..,"port":..,"t":..}  right after listen() returned
   {"ev":"ready"}                                 all sockets listen
-  {"ev":"first","port":..,"t":..}                first HTTP request received on that port (--http)
+  {"ev":"first","port":..,"t":..}                first GET received on that port (--http; every request is answered)
   {"ev":"closed","t":..}                         after SIGTERM closed the listeners
 Without --http a connection is accepted and closed at once (what a TCP health check needs).
 On SIGTERM the listeners close first, then established connections get --hold-ms to finish.
@@ -104,7 +104,8 @@ def main(argv):
             if data.startswith(b"GET") and port not in seen:
                 seen.add(port)
                 emit('{"ev":"first","port":%d,"t":%d}' % (port, now()))
-            if data.startswith(b"GET"):
+            # Any request is answered (HAProxy's HTTP health check sends OPTIONS); only a GET is a client's.
+            if data:
                 body = b"%d\n" % port
                 try:
                     key.fileobj.sendall(RESPONSE % (len(body), body))
