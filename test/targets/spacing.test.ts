@@ -8,4 +8,10 @@ describe("Spacing", () => {
     spacing.record(1000, 1300);
     expect([spacing.delay(1300), spacing.delay(2000), spacing.delay(4000)]).toEqual([2700, 2000, 0]);
   });
+
+  it("never holds the next run back longer than maxDelayMs after the last ended", () => {
+    const spacing = new Spacing(20, 2000);
+    spacing.record(0, 3000);
+    expect([spacing.delay(3000), spacing.delay(4500), spacing.delay(5000)]).toEqual([2000, 500, 0]);
+  });
 });

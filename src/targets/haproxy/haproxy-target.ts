@@ -51,8 +51,12 @@ import { notAddable, type ParsedConfig, parseConfig } from "./server-lines.js";
 
 /** A HAProxy whose sockets are absent or refuse connections is not running (yet). */
 const NOT_RUNNING = /ENOENT|ECONNREFUSED/;
-/** The file lane takes at most 1/20 of the time (src/targets/spacing.ts). */
+/**
+ * The file lane takes at most 1/20 of the time (src/targets/spacing.ts), and waits at most 2 s after
+ * a write: dest trails what HAProxy runs by at most that and one pass.
+ */
 const FILE_LANE_RATIO = 20;
+const FILE_LANE_MAX_DELAY_MS = 2000;
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Backends up to this size have their state read before lbwatch takes servers out (operator states). */
@@ -91,7 +95,7 @@ export class HaproxyTarget implements Target {
   /** Live passes, reloads and deletions: never two at once against one HAProxy. */
   readonly #lock = new SerialQueue();
   readonly #drains: DrainQueue;
-  readonly #spacing = new Spacing(FILE_LANE_RATIO);
+  readonly #spacing = new Spacing(FILE_LANE_RATIO, FILE_LANE_MAX_DELAY_MS);
   #spaced: NodeJS.Timeout | undefined;
   #pending = new PendingChange();
   #full = true;
@@ -478,7 +482,7 @@ export class HaproxyTarget implements Target {
 
   // ---- file lane ----
 
-  /** A write behind the live lane: when `wait` says so, but never more than a twentieth of the time. */
+  /** A write behind the live lane: when `wait` says so, but never more than a twentieth of the time (or 2 s apart). */
   #wakeFileLane(): void {
     const delay = this.#spacing.delay(Date.now());
     if (delay === 0) {
