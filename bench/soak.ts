@@ -2,7 +2,8 @@
  * Issue 8's fault soak (`make soak`): web backends churn under a bounded client load (50 req/s)
  * through a real HAProxy driven by `bin/lbwatch run`, while faults are injected one at a time in a
  * random order (bench/lib/soak-faults.ts). After each fault ends, and every 10 s of quiet, HAProxy's
- * live servers and dest are compared with the listeners `ss` lists (bench/lib/soak-truth.ts).
+ * live servers and dest are compared with the listeners `ss` lists (bench/lib/soak-truth.ts; dest,
+ * written behind, with those of the last 3 s).
  *   npx tsx bench/soak.ts [--minutes=3] [--seed=N]
  * Writes bench/results/soak.json; `npx tsx bench/run.ts --report` puts it in summary.md.
  */
@@ -117,6 +118,7 @@ async function soak(dir: string) {
         if (quietMs >= CHECK_EVERY_MS) {
           const c = await waitConverged(world, AIM_MS);
           checks.push({ atS: at(), ok: c.ms !== undefined, ...c });
+          if (c.ms === undefined) console.error(`[soak] quiet check at ${at()} s: NOT (${c.detail})`);
           quietMs = 0;
         }
         const t = nowMs();

@@ -44,7 +44,24 @@ export interface Comparison {
   detail?: string;
 }
 
-/** One comparison; `ok` only when HAProxy and dest both equal a listener set that did not move meanwhile. */
+/**
+ * dest is written behind the live lane and trails it by at most 2 s plus one pass (README, "File
+ * lane"): under the soak's churn it rarely equals the listeners of this very moment, so it is held to
+ * the listener sets seen in the last DEST_LAG_MS.
+ */
+const DEST_LAG_MS = 3000;
+const recent: { at: number; ids: Set<string> }[] = [];
+
+function seenLately(ids: Set<string>): void {
+  const now = Date.now();
+  recent.push({ at: now, ids });
+  while ((recent[0]?.at ?? now) < now - DEST_LAG_MS) recent.shift();
+}
+
+/**
+ * One comparison; `ok` only when HAProxy's ready servers equal a listener set that did not move
+ * meanwhile, and dest equals that set or one seen in the last DEST_LAG_MS.
+ */
 export async function compare(world: SoakWorld): Promise<Comparison> {
   const ports = new Set(world.ports.web);
   const before = await listening(ports);
@@ -53,6 +70,7 @@ export async function compare(world: SoakWorld): Promise<Comparison> {
   const dest = destServers(await readFile(world.paths.config, "utf8").catch(() => ""));
   const after = await listening(ports);
   if (!same(before, after)) return { ok: false, detail: "listeners moved during the comparison" };
+  seenLately(after);
   if (!live) return { ok: false, detail: "show servers state failed" };
   const ready = new Set(live.filter((s) => s.backend === BACKEND && isReady(s)).map((s) => s.server));
   const diff = (name: string, got: Set<string>) => {
@@ -60,8 +78,15 @@ export async function compare(world: SoakWorld): Promise<Comparison> {
     const extra = [...got].filter((x) => !after.has(x));
     return `${name} lacks [${missing.join(" ")}] and has extra [${extra.join(" ")}]`;
   };
-  if (!same(ready, after)) return { ok: false, detail: diff("HAProxy", ready) };
-  if (!same(dest, after)) return { ok: false, detail: diff("dest", dest) };
+  if (!same(ready, after)) {
+    // Why HAProxy lacks them: absent, or there in which operational / administrative state.
+    const states = [...after]
+      .filter((x) => !ready.has(x))
+      .map((x) => live.find((s) => s.backend === BACKEND && s.server === x))
+      .map((s) => (s ? `${s.server} op ${s.opState} admin ${s.adminState}` : "absent"));
+    return { ok: false, detail: `${diff("HAProxy", ready)} (${states.join(", ")})` };
+  }
+  if (!recent.some((r) => same(dest, r.ids))) return { ok: false, detail: diff("dest", dest) };
   return { ok: true };
 }
 
