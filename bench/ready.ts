@@ -110,13 +110,15 @@ async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
     ctx.log(`ready: ${setup.name}: listen → served`);
     const dir = join(ctx.scratch, `ready-${setup.name}`);
     await mkdir(dir, { recursive: true });
-    result.listenToServedMs[setup.name] = figures(await routing(setup, dir, ctx.quick ? 3 : 5));
+    result.listenToServedMs[setup.name] = figures(await routing(setup, dir, ctx.mode === "full" ? 5 : 3));
   }
   for (const setup of HANGS.filter(wanted)) {
     ctx.log(`ready: ${setup.name}: SIGSTOP → out of rotation`);
     const dir = join(ctx.scratch, `hang-${setup.name}`);
     await mkdir(dir, { recursive: true });
-    result.sigstopToOutOfRotationMs[setup.name] = figures(await hangs(setup, dir, ctx.quick ? 2 : 3));
+    result.sigstopToOutOfRotationMs[setup.name] = figures(
+      await hangs(setup, dir, ctx.mode === "full" ? 3 : 2),
+    );
   }
   return result;
 }
