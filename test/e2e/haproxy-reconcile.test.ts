@@ -2,6 +2,7 @@
  * Issue 8's reproductions: lbwatch brings HAProxy back to the live listeners after any failure,
  * restart or crash, its own or HAProxy's, instead of trusting what it applied last.
  */
+import { readFile } from "node:fs/promises";
 import { execa } from "execa";
 import { afterEach, expect, it } from "vitest";
 import { compileTemplate } from "../../src/render/template.js";
@@ -140,6 +141,29 @@ describeEbpf("lbwatch and what an operator or a script does to HAProxy behind it
     // Once the operator sets it ready, it is lbwatch's again.
     await admin(p, `set server be_web/${serverName(a.port)} state ready`);
     expect(await served(p, a.port)).toBe(true);
+  });
+
+  it("takes back, after a crash, the maintenance its predecessor put a closing backend in", async () => {
+    const p = await pair(47);
+    await p.startHaproxy(await renderEmpty(p));
+    let run = await p.startLbwatch();
+    let a = await backend(p.base + 1);
+    const name = serverName(a.port);
+    expect(await until(async () => (await p.routable()).includes(name), 3000)).toBe(true);
+    await a.kill();
+    // Killed inside the 500 ms before the delete: HAProxy keeps the server in maintenance.
+    const record = `${p.dir}/.haproxy.cfg.lbwatch-draining`;
+    const recorded = async () => (await readFile(record, "utf8").catch(() => "")).includes(`be_web/${name}`);
+    expect(await until(recorded, 400)).toBe(true);
+    process.kill(run.pid, "SIGKILL");
+    await run.stop();
+    a = await backend(p.base + 1);
+    expect(await admin(p, "show servers state be_web")).toMatch(new RegExp(`${name} 127\\.0\\.0\\.1 0 1 `));
+    run = await p.startLbwatch();
+    // Not an operator's maintenance: routed again, and no longer recorded once it is.
+    expect(await until(async () => (await p.routable()).includes(name), 3000)).toBe(true);
+    expect(await served(p, a.port)).toBe(true);
+    expect(await until(async () => !(await recorded()), 2000)).toBe(true);
   });
 
   it("removes a server added by hand and restores one deleted by hand, at the next resync", async () => {

@@ -101,7 +101,10 @@ export async function startPair(
         .sort();
     },
     async staged() {
-      return (await readdir(dir)).filter((f) => f.includes(".lbwatch-") && !f.endsWith("-applied"));
+      // The applied and draining records stay beside dest; staged files are the others.
+      return (await readdir(dir)).filter(
+        (f) => f.includes(".lbwatch-") && !f.endsWith("-applied") && !f.endsWith("-draining"),
+      );
     },
     async stop() {
       await pair.lbwatch?.stop();

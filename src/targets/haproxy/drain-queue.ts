@@ -27,18 +27,24 @@ export class DrainQueue {
   readonly #remove: (refs: ServerRef[]) => Promise<DeleteOutcome[]>;
   readonly #log: Logger;
   readonly #limitMs: number;
+  readonly #onChange: (keys: Iterable<string>) => void;
   readonly #servers = new Map<string, Draining>();
   #timer: NodeJS.Timeout | undefined;
   #delayMs = RETRY_FIRST_MS;
 
-  /** `remove` deletes the servers (inside the owner's queue) and says how each went. */
+  /**
+   * `remove` deletes the servers (inside the owner's queue) and says how each went; `onChange` hears
+   * the keys being drained whenever they change (src/targets/haproxy/drain-record.ts).
+   */
   constructor(
     remove: (refs: ServerRef[]) => Promise<DeleteOutcome[]>,
     log: Logger,
+    onChange: (keys: Iterable<string>) => void = () => {},
     limitMs = DRAIN_LIMIT_MS,
   ) {
     this.#remove = remove;
     this.#log = log;
+    this.#onChange = onChange;
     this.#limitMs = limitMs;
   }
 
@@ -48,19 +54,22 @@ export class DrainQueue {
 
   add(key: string, ref: ServerRef): void {
     this.#servers.set(key, { ref, giveUpAt: Date.now() + this.#limitMs });
+    this.#onChange(this.#servers.keys());
     this.#schedule(true);
   }
 
   /** Back in the desired set (or gone by other means): no longer to delete. */
   delete(key: string): void {
-    this.#servers.delete(key);
+    if (this.#servers.delete(key)) this.#onChange(this.#servers.keys());
   }
 
   /** A reload or restart: the new process has none of these servers. */
   clear(): void {
+    const had = this.#servers.size > 0;
     this.#servers.clear();
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (had) this.#onChange(this.#servers.keys());
   }
 
   #schedule(soon: boolean): void {
@@ -81,14 +90,17 @@ export class DrainQueue {
   async #round(): Promise<void> {
     const now = Date.now();
     const due = [...this.#servers].filter(([, d]) => d.giveUpAt > now);
+    let gaveUp = false;
     for (const [key, d] of this.#servers) {
       if (d.giveUpAt > now) continue;
       this.#servers.delete(key);
+      gaveUp = true;
       this.#log.warn(
         { server: key, drainLimitMs: this.#limitMs },
         "server still has connections: left in maintenance (no new traffic) until the next reload",
       );
     }
+    if (gaveUp) this.#onChange(this.#servers.keys());
     if (due.length === 0) return;
     let outcomes: DeleteOutcome[];
     try {
@@ -104,6 +116,7 @@ export class DrainQueue {
       if (outcomes[i] === "busy") busy = true;
       else this.#servers.delete(key);
     });
+    this.#onChange(this.#servers.keys());
     if (busy) this.#schedule(false);
   }
 }

@@ -32,6 +32,7 @@ import { StageTimes } from "../stage-times.js";
 import { removeStaleStaged } from "../staged-files.js";
 import type { Renderer, Target, TargetStatus } from "../target.js";
 import { type DeleteOutcome, DrainQueue } from "./drain-queue.js";
+import { DrainRecord } from "./drain-record.js";
 import { KnownServers } from "./known-servers.js";
 import {
   ADMIN_FDRAIN,
@@ -44,6 +45,7 @@ import {
   type RunningServer,
   serverKey,
 } from "./live-plan.js";
+import type { ServerState } from "./runtime-answers.js";
 import { RuntimeClient } from "./runtime-client.js";
 import type { AdminState, ServerRef, ServerSpec } from "./runtime-commands.js";
 import { RuntimeConnection } from "./runtime-connection.js";
@@ -117,6 +119,10 @@ export class HaproxyTarget implements Target {
   #liveRan = false;
   /** Stale staged files are removed once, before the first write. */
   #cleaned = false;
+  readonly #drainRecord: DrainRecord;
+  #closing = false;
+  /** What a previous lbwatch was deleting is read at this one's first full reconcile only. */
+  #inheritedDrains: Promise<Set<string>> | undefined;
   #firstLiveDone: () => void = () => {};
   #lastApplied: TargetStatus["lastApplied"];
 
@@ -137,7 +143,15 @@ export class HaproxyTarget implements Target {
     this.#live = new ReconcileLoop(() => this.#livePass(), this.#log.child({ lane: "live" }));
     this.#fileLane = new ReconcileLoop(() => this.#filePass(), this.#log.child({ lane: "file" }));
     this.#quiescence = new Quiescence(deps.wait, () => this.#wakeFileLane());
-    this.#drains = new DrainQueue((refs) => this.#lock.run(() => this.#delete(refs)), this.#log);
+    this.#drainRecord = new DrainRecord(deps.config.dest, this.#log);
+    this.#drains = new DrainQueue(
+      (refs) => this.#lock.run(() => this.#delete(refs)),
+      this.#log,
+      (keys) => {
+        // A stopping lbwatch keeps the record: its servers stay in maintenance for the next one.
+        if (!this.#file.dryRun && !this.#closing) this.#drainRecord.save(keys);
+      },
+    );
     this.#firstLive = new Promise((resolve) => {
       this.#firstLiveDone = resolve;
     });
@@ -216,8 +230,9 @@ export class HaproxyTarget implements Target {
     this.#quiescence.cancel();
     clearTimeout(this.#spaced);
     await Promise.all([this.#live.close(), this.#fileLane.close()]);
+    this.#closing = true;
     this.#drains.clear();
-    await this.#connection.close();
+    await Promise.all([this.#connection.close(), this.#drainRecord.flushed()]);
   }
 
   // ---- live lane ----
@@ -279,6 +294,7 @@ export class HaproxyTarget implements Target {
       );
       // What the file said is now in what is known; it is needed again only after the next adoption.
       this.#loaded = new Map();
+      await this.#inheritDrains(live);
       const plan = planFull(desired.servers, desired.proxies, [...this.#known.values()], this.#memory());
       times.lap("plan");
       for (const [key, state] of plan.operatorSeen) {
@@ -437,6 +453,22 @@ export class HaproxyTarget implements Target {
       );
     }
     return applied;
+  }
+
+  /**
+   * A server still in the maintenance a previous lbwatch put it in to delete it is lbwatch's, not the
+   * operator's: it is deleted, or set ready if its backend is back. Servers not in maintenance (a
+   * restarted HAProxy runs dest) are not taken.
+   */
+  async #inheritDrains(live: readonly ServerState[]): Promise<void> {
+    if (this.#inheritedDrains) return;
+    this.#inheritedDrains = this.#drainRecord.read();
+    const inherited = await this.#inheritedDrains;
+    for (const s of live) {
+      const key = serverKey(s);
+      if (inherited.has(key) && s.adminState & ADMIN_FMAINT && !this.#drains.has(key))
+        this.#drains.add(key, s);
+    }
   }
 
   /**
