@@ -375,21 +375,27 @@ export class HaproxyTarget implements Target {
     const fail = (key: string, result: { outcome: { status: string; message?: string } }) =>
       failures.push(`${key}: ${result.outcome.message ?? result.outcome.status}`);
 
+    const fresh = plan.remove.filter((r) => !this.#drains.has(serverKey(r)));
+    // Lbwatch's before the command goes out: if the connection drops before the ack, HAProxy may run
+    // the maintenance already, and it must not be taken for an operator's.
+    for (const r of plan.remove) this.#drains.add(serverKey(r), r);
     // Both go out on the one connection at once; HAProxy answers the read before it runs the maint.
     const [, removals] = await Promise.all([
-      this.#noticeOperatorStates(plan.remove),
+      this.#noticeOperatorStates(fresh),
       this.#client.setState(plan.remove, "maint"),
     ]);
     for (const result of removals) {
       const key = serverKey(result.server);
       const known = this.#known.get(key);
-      if (result.outcome.status === "ok" || result.outcome.status === "no-such-server") {
+      if (result.outcome.status === "ok") {
         applied.removed.push(result.server.name);
-        if (result.outcome.status === "no-such-server") this.#known.delete(key);
-        else {
-          if (known) known.adminState |= ADMIN_FMAINT;
-          this.#drains.add(key, result.server);
-        }
+        if (known) known.adminState |= ADMIN_FMAINT;
+        continue;
+      }
+      this.#drains.delete(key);
+      if (result.outcome.status === "no-such-server") {
+        applied.removed.push(result.server.name);
+        this.#known.delete(key);
       } else fail(key, result);
     }
     const enabled = plan.add.filter((a) => a.state !== "maint").map((a) => a.spec);
@@ -472,7 +478,8 @@ export class HaproxyTarget implements Target {
   }
 
   /**
-   * Before lbwatch puts servers in maintenance, an operator's maintenance or drain on them must be read,
+   * Before lbwatch puts servers in maintenance (`removing`: those it is not deleting already), an
+   * operator's maintenance or drain on them must be read,
    * or lbwatch's own would hide it and it would be lost when the backend comes back. One backend's
    * state is read when it is small; a larger one is left to the full reconciles (start, resync).
    */
@@ -485,7 +492,7 @@ export class HaproxyTarget implements Target {
     const states = await Promise.all(backends.map((b) => this.#client.serversState(b)));
     for (const s of states.flat()) {
       const key = serverKey(s);
-      if (!wanted.has(key) || this.#drains.has(key)) continue;
+      if (!wanted.has(key)) continue;
       if (s.adminState & ADMIN_FMAINT) this.#operator.set(key, "maint");
       else if (s.adminState & ADMIN_FDRAIN) this.#operator.set(key, "drain");
       else this.#operator.delete(key);

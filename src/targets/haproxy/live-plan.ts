@@ -130,7 +130,9 @@ export function planFull(
   for (const [key, spec] of desired) planDesired(spec, running.get(key), seen, plan);
   for (const s of live) {
     const key = serverKey(s);
-    if (!managed.has(s.backend) || desired.has(key) || memory.draining.has(key)) continue;
+    if (!managed.has(s.backend) || desired.has(key)) continue;
+    // Being deleted from its maintenance; without it (the command's ack was lost), taken out again.
+    if (memory.draining.has(key) && s.adminState & ADMIN_FMAINT) continue;
     plan.remove.push(s);
   }
   return plan;

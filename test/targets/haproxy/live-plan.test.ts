@@ -49,6 +49,16 @@ describe("planFull", () => {
     ]);
   });
 
+  it("leaves a server it is deleting to the drain queue, unless its maintenance never took (ack lost)", () => {
+    const plan = planFull(
+      desired(),
+      managed,
+      [running("a", 1, ADMIN_FMAINT), running("b", 2)],
+      memory(["be_web/a", "be_web/b"]),
+    );
+    expect(plan.remove).toEqual([running("b", 2)]);
+  });
+
   it("respects an operator's maintenance and drain, and forgets them once the operator sets ready", () => {
     const plan = planFull(
       desired(spec("a", 1), spec("b", 2), spec("c", 3)),
