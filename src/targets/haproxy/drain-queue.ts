@@ -27,19 +27,19 @@ export class DrainQueue {
   readonly #remove: (refs: ServerRef[]) => Promise<DeleteOutcome[]>;
   readonly #log: Logger;
   readonly #limitMs: number;
-  readonly #onChange: (keys: Iterable<string>) => void;
+  readonly #onChange: (keys: () => Iterable<string>) => void;
   readonly #servers = new Map<string, Draining>();
   #timer: NodeJS.Timeout | undefined;
   #delayMs = RETRY_FIRST_MS;
 
   /**
    * `remove` deletes the servers (inside the owner's queue) and says how each went; `onChange` hears
-   * the keys being drained whenever they change (src/targets/haproxy/drain-record.ts).
+   * (as a getter, read when needed) the keys being drained whenever they change (src/targets/haproxy/drain-record.ts).
    */
   constructor(
     remove: (refs: ServerRef[]) => Promise<DeleteOutcome[]>,
     log: Logger,
-    onChange: (keys: Iterable<string>) => void = () => {},
+    onChange: (keys: () => Iterable<string>) => void = () => {},
     limitMs = DRAIN_LIMIT_MS,
   ) {
     this.#remove = remove;
@@ -48,19 +48,21 @@ export class DrainQueue {
     this.#limitMs = limitMs;
   }
 
+  readonly #keys = () => this.#servers.keys();
+
   has(key: string): boolean {
     return this.#servers.has(key);
   }
 
   add(key: string, ref: ServerRef): void {
     this.#servers.set(key, { ref, giveUpAt: Date.now() + this.#limitMs });
-    this.#onChange(this.#servers.keys());
+    this.#onChange(this.#keys);
     this.#schedule(true);
   }
 
   /** Back in the desired set (or gone by other means): no longer to delete. */
   delete(key: string): void {
-    if (this.#servers.delete(key)) this.#onChange(this.#servers.keys());
+    if (this.#servers.delete(key)) this.#onChange(this.#keys);
   }
 
   /** A reload or restart: the new process has none of these servers. */
@@ -69,7 +71,7 @@ export class DrainQueue {
     this.#servers.clear();
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (had) this.#onChange(this.#servers.keys());
+    if (had) this.#onChange(this.#keys);
   }
 
   #schedule(soon: boolean): void {
@@ -100,7 +102,7 @@ export class DrainQueue {
         "server still has connections: left in maintenance (no new traffic) until the next reload",
       );
     }
-    if (gaveUp) this.#onChange(this.#servers.keys());
+    if (gaveUp) this.#onChange(this.#keys);
     if (due.length === 0) return;
     let outcomes: DeleteOutcome[];
     try {
@@ -116,7 +118,7 @@ export class DrainQueue {
       if (outcomes[i] === "busy") busy = true;
       else this.#servers.delete(key);
     });
-    this.#onChange(this.#servers.keys());
+    this.#onChange(this.#keys);
     if (busy) this.#schedule(false);
   }
 }

@@ -122,7 +122,7 @@ export class HaproxyTarget implements Target {
   readonly #drainRecord: DrainRecord;
   #closing = false;
   /** What a previous lbwatch was deleting is read at this one's first full reconcile only. */
-  #inheritedDrains: Promise<Set<string>> | undefined;
+  #inherited = false;
   #firstLiveDone: () => void = () => {};
   #lastApplied: TargetStatus["lastApplied"];
 
@@ -230,9 +230,11 @@ export class HaproxyTarget implements Target {
     this.#quiescence.cancel();
     clearTimeout(this.#spaced);
     await Promise.all([this.#live.close(), this.#fileLane.close()]);
+    // The record reads the drain set when it writes: on disk before the set is cleared, and kept.
+    await this.#drainRecord.flushed();
     this.#closing = true;
     this.#drains.clear();
-    await Promise.all([this.#connection.close(), this.#drainRecord.flushed()]);
+    await this.#connection.close();
   }
 
   // ---- live lane ----
@@ -467,9 +469,10 @@ export class HaproxyTarget implements Target {
    * restarted HAProxy runs dest) are not taken.
    */
   async #inheritDrains(live: readonly ServerState[]): Promise<void> {
-    if (this.#inheritedDrains) return;
-    this.#inheritedDrains = this.#drainRecord.read();
-    const inherited = await this.#inheritedDrains;
+    // Full reconciles run one at a time (the lock), so a flag is enough.
+    if (this.#inherited) return;
+    this.#inherited = true;
+    const inherited = await this.#drainRecord.read();
     for (const s of live) {
       const key = serverKey(s);
       if (inherited.has(key) && s.adminState & ADMIN_FMAINT && !this.#drains.has(key))
@@ -479,9 +482,9 @@ export class HaproxyTarget implements Target {
 
   /**
    * Before lbwatch puts servers in maintenance (`removing`: those it is not deleting already), an
-   * operator's maintenance or drain on them must be read,
-   * or lbwatch's own would hide it and it would be lost when the backend comes back. One backend's
-   * state is read when it is small; a larger one is left to the full reconciles (start, resync).
+   * operator's maintenance or drain on them must be read, or lbwatch's own would hide it and it would
+   * be lost when the backend comes back. One backend's state is read when it is small; a larger one
+   * is left to the full reconciles (start, resync).
    */
   async #noticeOperatorStates(removing: readonly ServerRef[]): Promise<void> {
     const wanted = new Set(removing.map(serverKey));

@@ -13,11 +13,11 @@ describe("DrainRecord", () => {
     dir = await mkdtemp(join(tmpdir(), "lbwatch-drain-record-"));
     const record = new DrainRecord(join(dir, "haproxy.cfg"), pino({ level: "silent" }));
     expect(await record.read()).toEqual(new Set());
-    for (let i = 0; i < 50; i++) record.save([`be_web/s${i}`, `be_web/s${i + 1}`]);
+    for (let i = 0; i < 50; i++) record.save(() => [`be_web/s${i}`, `be_web/s${i + 1}`]);
     await record.flushed();
     expect(await record.read()).toEqual(new Set(["be_web/s49", "be_web/s50"]));
     expect(await readdir(dir)).toEqual([".haproxy.cfg.lbwatch-draining"]);
-    record.save([]);
+    record.save(() => []);
     await record.flushed();
     expect(await record.read()).toEqual(new Set());
   });
