@@ -2,7 +2,7 @@
  * Issue 8's reproductions: lbwatch brings HAProxy back to the live listeners after any failure,
  * restart or crash, its own or HAProxy's, instead of trusting what it applied last.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rename } from "node:fs/promises";
 import { execa } from "execa";
 import { afterEach, expect, it } from "vitest";
 import { compileTemplate } from "../../src/render/template.js";
@@ -164,6 +164,40 @@ describeEbpf("lbwatch and what an operator or a script does to HAProxy behind it
     expect(await until(async () => (await p.routable()).includes(name), 3000)).toBe(true);
     expect(await served(p, a.port)).toBe(true);
     expect(await until(async () => !(await recorded()), 2000)).toBe(true);
+  });
+
+  it("keeps its own maintenance its own through a Runtime API outage: the backend is routed when it listens again", async () => {
+    const p = await pair(50);
+    await p.startHaproxy(await renderEmpty(p));
+    const run = await p.startLbwatch();
+    let a = await backend(p.base + 1);
+    const name = serverName(a.port);
+    expect(await until(async () => (await p.routable()).includes(name), 3000)).toBe(true);
+    await a.kill();
+    const socket = `${p.dir}/admin.sock`;
+    const hidden = `${socket}.hidden`;
+    const inMaintenance = async (sock: string) =>
+      new RegExp(`${name} 127\\.0\\.0\\.1 0 1 `).test(
+        await sendCommand(sock, "show servers state be_web", { timeoutMs: 2000 }),
+      );
+    expect(await until(() => inMaintenance(socket), 400)).toBe(true);
+    // Inside the 500 ms before the delete: the socket goes away and lbwatch's connection is closed.
+    await rename(socket, hidden);
+    const sessions = await sendCommand(hidden, "show sess", { timeoutMs: 2000 });
+    for (const [, id] of sessions.matchAll(/^(0x[0-9a-f]+): .*fe=GLOBAL/gm))
+      await sendCommand(hidden, `shutdown session ${id}`, { timeoutMs: 2000 }).catch(() => "");
+    expect(await inMaintenance(hidden)).toBe(true);
+    expect(
+      await until(() => run.logs().some((l) => String(l.msg).includes("load balancer not running")), 3000),
+    ).toBe(true);
+    await rename(hidden, socket);
+    expect(await until(() => run.logs().some((l) => l.msg === "target recovered"), 3000)).toBe(true);
+    const gone = async () => !(await admin(p, "show servers state be_web")).includes(name);
+    expect(await until(gone, 5000)).toBe(true);
+    a = await backend(p.base + 1);
+    // Not taken for an operator's maintenance when lbwatch saw HAProxy again.
+    expect(await until(async () => (await p.routable()).includes(name), 3000)).toBe(true);
+    expect(await served(p, a.port)).toBe(true);
   });
 
   it("removes a server added by hand and restores one deleted by hand, at the next resync", async () => {

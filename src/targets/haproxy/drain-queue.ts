@@ -7,6 +7,12 @@
  * maintenance (haproxy/haproxy#2323, #2378; seen in this project's benchmarks), and a server in
  * maintenance costs nothing but its slot. Rounds never hold up an apply: the owner runs them in its
  * own queue.
+ *
+ * A server lbwatch stops trying to delete (the time limit, a refusal) stays on the list: its
+ * maintenance is still lbwatch's, and HAProxy shows lbwatch's maintenance and an operator's as the
+ * same bit, so forgetting it would turn it into an operator's and keep the server out when its
+ * backend comes back. Only what runs takes a server off: deleted, gone, set ready by lbwatch, or not
+ * in maintenance any more when a full reconcile reads HAProxy (`retain`).
  */
 import type { Logger } from "../../log.js";
 import type { ServerRef } from "./runtime-commands.js";
@@ -21,6 +27,8 @@ export type DeleteOutcome = "deleted" | "busy" | "gone" | "refused";
 interface Draining {
   ref: ServerRef;
   giveUpAt: number;
+  /** Still to be deleted by the rounds; false once given up (kept in maintenance). */
+  deleting: boolean;
 }
 
 export class DrainQueue {
@@ -29,6 +37,8 @@ export class DrainQueue {
   readonly #limitMs: number;
   readonly #onChange: (keys: () => Iterable<string>) => void;
   readonly #servers = new Map<string, Draining>();
+  /** How many of #servers the rounds still delete: no timer runs for the given-up ones alone. */
+  #deleting = 0;
   #timer: NodeJS.Timeout | undefined;
   #delayMs = RETRY_FIRST_MS;
 
@@ -55,23 +65,49 @@ export class DrainQueue {
   }
 
   add(key: string, ref: ServerRef): void {
-    this.#servers.set(key, { ref, giveUpAt: Date.now() + this.#limitMs });
+    this.#forget(key);
+    this.#servers.set(key, { ref, giveUpAt: Date.now() + this.#limitMs, deleting: true });
+    this.#deleting++;
     this.#onChange(this.#keys);
     this.#schedule(true);
   }
 
   /** Back in the desired set (or gone by other means): no longer to delete. */
   delete(key: string): void {
-    if (this.#servers.delete(key)) this.#onChange(this.#keys);
+    if (this.#forget(key)) this.#onChange(this.#keys);
   }
 
-  /** A reload or restart: the new process has none of these servers. */
+  /** What runs, read whole: only the servers `inMaintenance` says are still in maintenance stay. */
+  retain(inMaintenance: (key: string) => boolean): void {
+    let changed = false;
+    for (const key of [...this.#servers.keys()]) {
+      if (!inMaintenance(key)) changed = this.#forget(key) || changed;
+    }
+    if (changed) this.#onChange(this.#keys);
+  }
+
+  /** lbwatch stops: the record keeps the list for its successor. */
   clear(): void {
     const had = this.#servers.size > 0;
     this.#servers.clear();
+    this.#deleting = 0;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (had) this.#onChange(this.#keys);
+  }
+
+  #forget(key: string): boolean {
+    const d = this.#servers.get(key);
+    if (!d) return false;
+    if (d.deleting) this.#deleting--;
+    this.#servers.delete(key);
+    return true;
+  }
+
+  #stopDeleting(d: Draining): void {
+    if (!d.deleting) return;
+    d.deleting = false;
+    this.#deleting--;
   }
 
   #schedule(soon: boolean): void {
@@ -80,7 +116,7 @@ export class DrainQueue {
       this.#timer = undefined;
       this.#delayMs = RETRY_FIRST_MS;
     } else this.#delayMs = Math.min(this.#delayMs * 2, RETRY_MAX_MS);
-    if (this.#timer || this.#servers.size === 0) return;
+    if (this.#timer || this.#deleting === 0) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#round().catch((err: unknown) => this.#log.debug({ err }, "server deletions failed: retrying"));
@@ -91,18 +127,19 @@ export class DrainQueue {
 
   async #round(): Promise<void> {
     const now = Date.now();
-    const due = [...this.#servers].filter(([, d]) => d.giveUpAt > now);
-    let gaveUp = false;
+    const due: [string, Draining][] = [];
     for (const [key, d] of this.#servers) {
-      if (d.giveUpAt > now) continue;
-      this.#servers.delete(key);
-      gaveUp = true;
+      if (!d.deleting) continue;
+      if (d.giveUpAt > now) {
+        due.push([key, d]);
+        continue;
+      }
+      this.#stopDeleting(d);
       this.#log.warn(
         { server: key, drainLimitMs: this.#limitMs },
         "server still has connections: left in maintenance (no new traffic) until the next reload",
       );
     }
-    if (gaveUp) this.#onChange(this.#keys);
     if (due.length === 0) return;
     let outcomes: DeleteOutcome[];
     try {
@@ -112,13 +149,16 @@ export class DrainQueue {
       throw err;
     }
     let busy = false;
-    due.forEach(([key], i) => {
-      // A server re-enabled meanwhile was taken off this list by its apply.
-      if (!this.#servers.has(key)) return;
-      if (outcomes[i] === "busy") busy = true;
-      else this.#servers.delete(key);
+    let changed = false;
+    due.forEach(([key, d], i) => {
+      // A server re-enabled (or taken out again) meanwhile was taken off this list by its apply.
+      if (this.#servers.get(key) !== d) return;
+      const outcome = outcomes[i];
+      if (outcome === "busy") busy = true;
+      else if (outcome === "refused") this.#stopDeleting(d);
+      else changed = this.#forget(key) || changed;
     });
-    this.#onChange(this.#keys);
+    if (changed) this.#onChange(this.#keys);
     if (busy) this.#schedule(false);
   }
 }

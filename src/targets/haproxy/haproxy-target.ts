@@ -296,6 +296,8 @@ export class HaproxyTarget implements Target {
       );
       // What the file said is now in what is known; it is needed again only after the next adoption.
       this.#loaded = new Map();
+      const inMaintenance = new Set(live.filter((s) => s.adminState & ADMIN_FMAINT).map(serverKey));
+      this.#drains.retain((key) => inMaintenance.has(key));
       await this.#inheritDrains(live);
       const plan = planFull(desired.servers, desired.proxies, [...this.#known.values()], this.#memory());
       times.lap("plan");
@@ -350,7 +352,11 @@ export class HaproxyTarget implements Target {
     }
   }
 
-  /** HAProxy (re)started or reloaded: it runs what dest held when it did, and none of our deletions. */
+  /**
+   * HAProxy (re)started or reloaded, or lbwatch lost sight of it: it runs what dest held when it did.
+   * The servers being deleted are not forgotten here (the process may be the same one, or an old
+   * worker still answering): the full reconcile keeps those still in maintenance.
+   */
   async #adopt(pid: number): Promise<void> {
     const dest = await this.#file.file.content(true);
     const parsed = dest === undefined ? undefined : parseConfig(dest);
@@ -359,7 +365,6 @@ export class HaproxyTarget implements Target {
       [...(parsed?.servers.values() ?? [])].map((l) => [`${l.proxy}/${l.name}`, l.options]),
     );
     this.#known.reset();
-    this.#drains.clear();
     if (this.#pid !== undefined)
       this.#log.info({ pid, was: this.#pid }, "HAProxy is another process now: reconciling");
     this.#pid = pid;
@@ -516,7 +521,10 @@ export class HaproxyTarget implements Target {
         case "has-connections":
           return "busy";
         default:
+          // Kept in maintenance, no longer retried; what HAProxy runs decides the rest.
           this.#log.debug({ server: key, outcome: result.outcome }, "drained server not deleted");
+          this.#full = true;
+          this.#live.wake();
           return "refused";
       }
     });

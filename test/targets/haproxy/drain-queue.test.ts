@@ -1,0 +1,86 @@
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type DeleteOutcome, DrainQueue } from "../../../src/targets/haproxy/drain-queue.js";
+import type { ServerRef } from "../../../src/targets/haproxy/runtime-commands.js";
+
+const ref = (name: string): ServerRef => ({ backend: "be_web", name });
+
+/** A queue whose deletions answer `answer(name)`, recording every batch it was asked for. */
+function queue(answer: (name: string) => DeleteOutcome, limitMs = 10_000) {
+  const batches: string[][] = [];
+  const records: string[][] = [];
+  const drains = new DrainQueue(
+    async (refs) => {
+      batches.push(refs.map((r) => r.name));
+      return refs.map((r) => answer(r.name));
+    },
+    pino({ level: "silent" }),
+    (keys) => records.push([...keys()]),
+    limitMs,
+  );
+  return { drains, batches, records };
+}
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe("DrainQueue", () => {
+  it("deletes a server 500 ms after its maintenance, and forgets it once deleted", async () => {
+    const { drains, batches, records } = queue(() => "deleted");
+    drains.add("be_web/a", ref("a"));
+    await vi.advanceTimersByTimeAsync(499);
+    expect(batches).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(batches).toEqual([["a"]]);
+    expect(drains.has("be_web/a")).toBe(false);
+    expect(records.at(-1)).toEqual([]);
+  });
+
+  it("keeps a server it gave up deleting as its own maintenance, and stops trying", async () => {
+    const { drains, batches } = queue(() => "busy", 3000);
+    drains.add("be_web/a", ref("a"));
+    await vi.advanceTimersByTimeAsync(10_000);
+    const tries = batches.length;
+    expect(tries).toBeGreaterThan(1);
+    expect(drains.has("be_web/a")).toBe(true);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(batches.length).toBe(tries);
+  });
+
+  it("keeps a server whose deletion HAProxy refused, without asking again", async () => {
+    const { drains, batches } = queue((name) => (name === "a" ? "refused" : "busy"));
+    drains.add("be_web/a", ref("a"));
+    drains.add("be_web/b", ref("b"));
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(batches[0]).toEqual(["a", "b"]);
+    expect(batches.slice(1).every((b) => b.join() === "b")).toBe(true);
+    expect(drains.has("be_web/a")).toBe(true);
+  });
+
+  it("retains only what still runs in maintenance, and records the change", async () => {
+    const { drains, records } = queue(() => "busy");
+    for (const name of ["a", "b", "c"]) drains.add(`be_web/${name}`, ref(name));
+    const before = records.length;
+    drains.retain((key) => key === "be_web/b");
+    expect(["a", "b", "c"].map((n) => drains.has(`be_web/${n}`))).toEqual([false, true, false]);
+    expect(records.slice(before)).toEqual([["be_web/b"]]);
+    drains.retain(() => true);
+    expect(records.length).toBe(before + 1);
+  });
+
+  it("ignores the outcome of a round for a server taken out again meanwhile", async () => {
+    let release: (o: DeleteOutcome[]) => void = () => {};
+    const drains = new DrainQueue(
+      () => new Promise<DeleteOutcome[]>((resolve) => (release = resolve)),
+      pino({ level: "silent" }),
+    );
+    drains.add("be_web/a", ref("a"));
+    await vi.advanceTimersByTimeAsync(500);
+    // Desired again and removed again before HAProxy answered the first deletion.
+    drains.delete("be_web/a");
+    drains.add("be_web/a", ref("a"));
+    release(["refused"]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(drains.has("be_web/a")).toBe(true);
+  });
+});
