@@ -4,8 +4,8 @@
  * random order (bench/lib/soak-faults.ts). After each fault ends, and every 10 s of quiet, HAProxy's
  * live servers and dest are compared with the listeners `ss` lists (bench/lib/soak-truth.ts; dest,
  * written behind, with those of the last 3 s).
- *   npx tsx bench/soak.ts [--minutes=3] [--seed=N]
- * Writes bench/results/soak.json; `npx tsx bench/run.ts --report` puts it in summary.md.
+ *   npx tsx bench/soak.ts [--minutes=3] [--seed=N] [--faults=haproxy-kill,reload-fail,api-down,flood]
+ * Writes bench/results/soak.json (soak-KINDS.json with --faults); `npx tsx bench/run.ts --report` puts it in summary.md.
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -34,6 +34,12 @@ const CHECK_EVERY_MS = 10_000;
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const minutes = Number(flag("minutes") ?? 3);
 const seed = Number(flag("seed") ?? Math.floor(Math.random() * 2 ** 31));
+/** `--faults=flood,api-down`: only these kinds (without lbwatch-kill, one lbwatch's RSS over the whole run). */
+const kinds = (flag("faults")?.split(",") ?? [...FAULT_KINDS]) as FaultKind[];
+for (const k of kinds) {
+  if (!(FAULT_KINDS as readonly string[]).includes(k))
+    throw new Error(`--faults: unknown fault "${k}" (known: ${FAULT_KINDS.join(", ")})`);
+}
 
 interface FaultRecord {
   kind: FaultKind;
@@ -126,7 +132,7 @@ async function soak(dir: string) {
         quietMs += nowMs() - t;
       }
       // Every kind once per round, in a random order.
-      if (bag.length === 0) bag = [...FAULT_KINDS].sort(() => rng() - 0.5);
+      if (bag.length === 0) bag = [...kinds].sort(() => rng() - 0.5);
       const kind = bag.pop() as FaultKind;
       const t0 = nowMs();
       const end = await injectFault(kind, world, rng, base + 20);
@@ -182,11 +188,24 @@ function report(
       sentRequests: Math.round((windowMs / 1000) * RATE),
     };
   }
-  const byPid = new Map<number, { fromS: number; toS: number; first: number; last: number; max: number }>();
+  type Run = { fromS: number; toS: number; first: number; last: number; max: number; every30s: number[] };
+  const byPid = new Map<number, Run>();
   for (const r of rss) {
     const run = byPid.get(r.pid);
-    if (!run) byPid.set(r.pid, { fromS: r.atS, toS: r.atS, first: r.rssMiB, last: r.rssMiB, max: r.rssMiB });
-    else Object.assign(run, { toS: r.atS, last: r.rssMiB, max: Math.max(run.max, r.rssMiB) });
+    if (!run)
+      byPid.set(r.pid, {
+        fromS: r.atS,
+        toS: r.atS,
+        first: r.rssMiB,
+        last: r.rssMiB,
+        max: r.rssMiB,
+        every30s: [r.rssMiB],
+      });
+    else {
+      Object.assign(run, { toS: r.atS, last: r.rssMiB, max: Math.max(run.max, r.rssMiB) });
+      // Whether RSS levels off or keeps growing, for a process that lives long enough to tell.
+      if (r.atS - run.fromS >= run.every30s.length * 30) run.every30s.push(r.rssMiB);
+    }
   }
   return {
     seed,
@@ -244,7 +263,9 @@ async function main(): Promise<number> {
       result,
     };
     await mkdir(join(BENCH_DIR, "results"), { recursive: true });
-    await writeFile(join(BENCH_DIR, "results", "soak.json"), `${JSON.stringify(file, null, 2)}\n`);
+    // A run of some kinds only is an investigation: it does not replace the published soak.
+    const name = flag("faults") ? `soak-${kinds.join("+")}.json` : "soak.json";
+    await writeFile(join(BENCH_DIR, "results", name), `${JSON.stringify(file, null, 2)}\n`);
     console.log(
       JSON.stringify(
         {

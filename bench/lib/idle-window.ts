@@ -33,7 +33,9 @@ export async function settle(running: Running, layout: Layout, timeoutMs: number
   while (quietChecks < 2) {
     if (Date.now() - started > timeoutMs) throw new Error(`still writing or checking after ${timeoutMs} ms`);
     const quiet =
-      (await serverLines(layout.haproxy.config)) === want && (await descendants(controller.pid)).length === 0;
+      (await serverLines(layout.haproxy.config)) === want &&
+      // A poller runs `ss` for its snapshot every poll: only a `haproxy -c` is pending work.
+      !(await descendants(controller.pid)).some((d) => d.comm === "haproxy");
     quietChecks = quiet ? quietChecks + 1 : 0;
     await sleep(quiet ? WAIT_MAX_MS : 100);
   }
