@@ -48,6 +48,8 @@ interface FaultRecord {
   convergeMs?: number;
   detail?: string;
   note?: string;
+  /** Converged late or not at all: why the comparisons failed meanwhile, by kind. */
+  failedComparisons?: Record<string, number>;
   window: [number, number];
 }
 
@@ -144,10 +146,13 @@ async function soak(dir: string) {
         durationMs: Math.round(t1 - t0),
         ...(c.ms !== undefined ? { convergeMs: c.ms } : { detail: c.detail }),
         ...(end.note ? { note: end.note } : {}),
+        ...(c.ms === undefined || c.ms > AIM_MS ? { failedComparisons: c.reasons } : {}),
         window: [t0, t1 + (c.ms ?? BOUND_MS)],
       });
+      const late = records.at(-1)?.failedComparisons;
+      const why = late ? ` (failed comparisons: ${JSON.stringify(late)})` : "";
       console.error(
-        `[soak] ${kind} at ${records.at(-1)?.atS} s: converged ${c.ms ?? `NOT (${c.detail})`} ms`,
+        `[soak] ${kind} at ${records.at(-1)?.atS} s: converged ${c.ms ?? `NOT (${c.detail})`} ms${why}`,
       );
     }
     const final = await waitConverged(world, 5000);

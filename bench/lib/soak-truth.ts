@@ -98,15 +98,20 @@ export async function waitConverged(
   world: SoakWorld,
   boundMs: number,
   extra?: () => Promise<string | undefined>,
-): Promise<{ ms?: number; detail?: string }> {
+): Promise<{ ms?: number; detail?: string; reasons: Record<string, number> }> {
   const started = Date.now();
   let detail: string | undefined;
+  // Why each failed comparison failed, by kind: a late convergence may be the churn moving under
+  // the comparison rather than lbwatch.
+  const reasons: Record<string, number> = {};
   while (Date.now() - started <= boundMs) {
     const c = await compare(world).catch((err: Error) => ({ ok: false, detail: err.message }));
     const more = c.ok && extra ? await extra() : undefined;
-    if (c.ok && more === undefined) return { ms: Date.now() - started };
+    if (c.ok && more === undefined) return { ms: Date.now() - started, reasons };
     detail = more ?? c.detail;
+    const kind = (detail ?? "").replace(/ \[.*$| \(.*$/, "");
+    reasons[kind] = (reasons[kind] ?? 0) + 1;
     await sleep(50);
   }
-  return detail === undefined ? {} : { detail };
+  return detail === undefined ? { reasons } : { detail, reasons };
 }
