@@ -40,6 +40,8 @@ const same = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].eve
 
 export interface Comparison {
   ok: boolean;
+  /** HAProxy's ready servers equal the listeners (dest may still trail). */
+  haproxyOk: boolean;
   /** Why not, in one line: which side differs and by what. */
   detail?: string;
 }
@@ -65,13 +67,14 @@ function seenLately(ids: Set<string>): void {
 export async function compare(world: SoakWorld): Promise<Comparison> {
   const ports = new Set(world.ports.web);
   const before = await listening(ports);
-  if (!world.haproxy) return { ok: false, detail: "HAProxy is not running" };
+  if (!world.haproxy) return { ok: false, haproxyOk: false, detail: "HAProxy is not running" };
   const live = await world.haproxy.serversState().catch(() => undefined);
   const dest = destServers(await readFile(world.paths.config, "utf8").catch(() => ""));
   const after = await listening(ports);
-  if (!same(before, after)) return { ok: false, detail: "listeners moved during the comparison" };
+  if (!same(before, after))
+    return { ok: false, haproxyOk: false, detail: "listeners moved during the comparison" };
   seenLately(after);
-  if (!live) return { ok: false, detail: "show servers state failed" };
+  if (!live) return { ok: false, haproxyOk: false, detail: "show servers state failed" };
   const ready = new Set(live.filter((s) => s.backend === BACKEND && isReady(s)).map((s) => s.server));
   const diff = (name: string, got: Set<string>) => {
     const missing = [...after].filter((x) => !got.has(x));
@@ -84,34 +87,46 @@ export async function compare(world: SoakWorld): Promise<Comparison> {
       .filter((x) => !ready.has(x))
       .map((x) => live.find((s) => s.backend === BACKEND && s.server === x))
       .map((s) => (s ? `${s.server} op ${s.opState} admin ${s.adminState}` : "absent"));
-    return { ok: false, detail: `${diff("HAProxy", ready)} (${states.join(", ")})` };
+    return { ok: false, haproxyOk: false, detail: `${diff("HAProxy", ready)} (${states.join(", ")})` };
   }
-  if (!recent.some((r) => same(dest, r.ids))) return { ok: false, detail: diff("dest", dest) };
-  return { ok: true };
+  if (!recent.some((r) => same(dest, r.ids)))
+    return { ok: false, haproxyOk: true, detail: diff("dest", dest) };
+  return { ok: true, haproxyOk: true };
 }
 
 /**
  * Compares every 50 ms until a comparison passes (and `extra`, when given, holds) or boundMs passes:
- * the ms it took, or undefined with the last reason.
+ * the ms it took (`ms`, HAProxy and dest; `haproxyMs`, HAProxy alone: dest is written behind it), or
+ * no `ms` and the last reason.
  */
 export async function waitConverged(
   world: SoakWorld,
   boundMs: number,
   extra?: () => Promise<string | undefined>,
-): Promise<{ ms?: number; detail?: string; reasons: Record<string, number> }> {
+): Promise<{ ms?: number; haproxyMs?: number; detail?: string; reasons: Record<string, number> }> {
   const started = Date.now();
   let detail: string | undefined;
+  let haproxyMs: number | undefined;
   // Why each failed comparison failed, by kind: a late convergence may be the churn moving under
-  // the comparison rather than lbwatch.
+  // the comparison, or dest trailing, rather than HAProxy.
   const reasons: Record<string, number> = {};
   while (Date.now() - started <= boundMs) {
-    const c = await compare(world).catch((err: Error) => ({ ok: false, detail: err.message }));
+    const c = await compare(world).catch((err: Error) => ({
+      ok: false,
+      haproxyOk: false,
+      detail: err.message,
+    }));
+    if (c.haproxyOk) haproxyMs ??= Date.now() - started;
     const more = c.ok && extra ? await extra() : undefined;
-    if (c.ok && more === undefined) return { ms: Date.now() - started, reasons };
+    if (c.ok && more === undefined) return { ms: Date.now() - started, haproxyMs, reasons };
     detail = more ?? c.detail;
     const kind = (detail ?? "").replace(/ \[.*$| \(.*$/, "");
     reasons[kind] = (reasons[kind] ?? 0) + 1;
     await sleep(50);
   }
-  return detail === undefined ? { reasons } : { detail, reasons };
+  return {
+    ...(detail === undefined ? {} : { detail }),
+    ...(haproxyMs === undefined ? {} : { haproxyMs }),
+    reasons,
+  };
 }
