@@ -59,6 +59,8 @@ interface FaultRecord {
 }
 
 const MiB = (b: number) => round(b / 2 ** 20, 1);
+const countBy = (kinds: string[]) =>
+  kinds.reduce<Record<string, number>>((n, k) => Object.assign(n, { [k]: (n[k] ?? 0) + 1 }), {});
 const isLate = (haproxyMs: number | undefined, ms: number | undefined) =>
   haproxyMs === undefined || ms === undefined || haproxyMs > AIM_MS || ms > DEST_AIM_MS;
 const logs = (world: SoakWorld, msg: string) =>
@@ -239,10 +241,13 @@ function report(
       sent: traffic.sent,
       failed: traffic.failed,
       failures: traffic.failures,
-      // Failed requests no fault window explains: seconds since the soak started.
+      // Failed requests no fault window explains: seconds since the soak started, and how each failed.
       outsideFaultsAtS: traffic.failureTimesMs
         .filter((t) => !inWindow(t))
         .map((t) => round((t - started) / 1000, 1)),
+      outsideFaultsKinds: countBy(
+        traffic.failureKinds.filter((_, i) => !inWindow(traffic.failureTimesMs[i] ?? 0)),
+      ),
     },
     lbwatchLog: {
       starts: world.lbwatchRuns.length,

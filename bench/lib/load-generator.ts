@@ -22,8 +22,9 @@ export interface LoadResult {
   failed: number;
   /** Failure kinds: "status 503", "ECONNRESET", "timeout". */
   failures: Record<string, number>;
-  /** Monotonic ms (process.hrtime) of each failure, to line them up with restarts. */
+  /** Monotonic ms (process.hrtime) of each failure, to line them up with restarts, and its kind. */
   failureTimesMs: number[];
+  failureKinds: string[];
 }
 
 export interface Load {
@@ -35,7 +36,14 @@ export function nowMs(): number {
 }
 
 export function startLoad(options: LoadOptions): Load {
-  const result: LoadResult = { sent: 0, ok: 0, failed: 0, failures: {}, failureTimesMs: [] };
+  const result: LoadResult = {
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    failures: {},
+    failureTimesMs: [],
+    failureKinds: [],
+  };
   const agent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
   const inflight = new Set<Promise<void>>();
   const start = nowMs();
@@ -47,6 +55,7 @@ export function startLoad(options: LoadOptions): Load {
     result.failed++;
     result.failures[kind] = (result.failures[kind] ?? 0) + 1;
     result.failureTimesMs.push(nowMs());
+    result.failureKinds.push(kind);
   };
   const one = () =>
     new Promise<void>((resolve) => {

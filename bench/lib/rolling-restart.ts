@@ -13,7 +13,7 @@ import { type LoadResult, startLoad } from "./load-generator.js";
 const RATE = 200;
 const RESTART_GAP_MS = 200;
 
-export interface RestartResult extends Omit<LoadResult, "failureTimesMs"> {
+export interface RestartResult extends Omit<LoadResult, "failureTimesMs" | "failureKinds"> {
   seconds: number;
   /** Restarted backends that were not served within the bound. */
   notServedAgain: number;
@@ -51,7 +51,7 @@ export async function rollingRestart(web: Child[], ports: number[], frontend: nu
     await load.stop();
     throw err;
   }
-  const { failureTimesMs: _, ...counts } = await load.stop();
+  const { failureTimesMs: _, failureKinds: __, ...counts } = await load.stop();
   const result: RestartResult = { ...counts, seconds: (Date.now() - started) / 1000, notServedAgain };
   return result;
 }
