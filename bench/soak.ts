@@ -114,6 +114,7 @@ async function soak(dir: string) {
   const sampler = setInterval(() => void sampleRss(), 1000);
   await firstBoot(world);
   churner.start();
+  await churner.listening();
   const initial = await waitConverged(world, 20_000);
   if (initial.ms === undefined) throw new Error(`never converged after start: ${initial.detail}`);
   await sampleRss();

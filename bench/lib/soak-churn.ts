@@ -32,6 +32,20 @@ export class Churner {
     this.#loop = this.#run();
   }
 
+  /** Resolves once MIN_UP slots listen: before that, the load would meet an empty backend (503). */
+  async listening(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#up() < MIN_UP) {
+      if (Date.now() > deadline)
+        throw new Error(`fewer than ${MIN_UP} web backends listen after ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  }
+
+  #up(): number {
+    return this.#slots.filter((c) => c && !c.exited && c.lines().some((l) => l.ev === "ready")).length;
+  }
+
   async stop(): Promise<void> {
     this.#running = false;
     await this.#loop;
@@ -43,10 +57,9 @@ export class Churner {
       await sleep(200 + this.#rng() * 400);
       const i = Math.floor(this.#rng() * this.#ports.length);
       const child = this.#slots[i];
-      // Listening already, not merely started: a stop never leaves fewer than MIN_UP serving.
-      const up = this.#slots.filter((c) => c && !c.exited && c.lines().some((l) => l.ev === "ready")).length;
       if (child && !child.exited) {
-        if (up <= MIN_UP) continue;
+        // Listening already, not merely started: a stop never leaves fewer than MIN_UP serving.
+        if (this.#up() <= MIN_UP) continue;
         this.#slots[i] = undefined;
         void child.stop();
       } else {
