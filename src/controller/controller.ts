@@ -9,6 +9,7 @@ import { configWarnings, loadConfig } from "../config/load-config.js";
 import type { Config } from "../config/types.js";
 import { isLbwatchError, LbwatchError } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { BackendCount } from "../metrics/state-metrics.js";
 import { Readiness, type WaitingStatus } from "../readiness/readiness.js";
 import { type Backend, backendKey } from "../registry/backend.js";
 import { isEmptyChange, Registry, type RegistryChange } from "../registry/registry.js";
@@ -112,7 +113,8 @@ export class Controller {
   readonly #lost: HistoryEntry[] = [];
   readonly #resyncs: HistoryEntry[] = [];
   /** Backends per service and source (of the claim that speaks for each), kept per change for metrics. */
-  readonly #counts = new Map<string, Map<string, number>>();
+  /** Backends by service and source: routed, and waiting for their readiness check. */
+  readonly #counts = new Map<string, Map<string, { routed: number; waiting: number }>>();
 
   private constructor(config: Config, targets: Target[], options: ControllerOptions, lists: ServiceLists) {
     this.#options = options;
@@ -215,9 +217,9 @@ export class Controller {
   }
 
   /** Backends per service and source: O(services), for metrics scrapes. */
-  backendCounts(): { service: string; source: string; count: number }[] {
+  backendCounts(): BackendCount[] {
     return [...this.#counts].flatMap(([service, bySource]) =>
-      [...bySource].map(([source, count]) => ({ service, source, count })),
+      [...bySource].map(([source, { routed, waiting }]) => ({ service, source, count: routed, waiting })),
     );
   }
 
@@ -344,23 +346,25 @@ export class Controller {
   }
 
   #count(change: RegistryChange): void {
-    const add = (service: string, source: string, by: number) => {
-      let bySource = this.#counts.get(service);
+    const add = (b: Backend, by: number) => {
+      let bySource = this.#counts.get(b.service);
       if (!bySource) {
         bySource = new Map();
-        this.#counts.set(service, bySource);
+        this.#counts.set(b.service, bySource);
       }
-      const count = (bySource.get(source) ?? 0) + by;
-      if (count === 0) bySource.delete(source);
-      else bySource.set(source, count);
+      const counts = bySource.get(b.source) ?? { routed: 0, waiting: 0 };
+      if (b.ready) counts.routed += by;
+      else counts.waiting += by;
+      if (counts.routed === 0 && counts.waiting === 0) bySource.delete(b.source);
+      else bySource.set(b.source, counts);
     };
-    for (const b of change.removed) add(b.service, b.source, -1);
-    for (const b of change.added) add(b.service, b.source, 1);
+    for (const b of change.removed) add(b, -1);
+    for (const b of change.added) add(b, 1);
     change.updated.forEach((b, i) => {
-      const before = change.updatedFrom?.[i]?.source;
-      if (before !== undefined && before !== b.source) {
-        add(b.service, before, -1);
-        add(b.service, b.source, 1);
+      const before = change.updatedFrom?.[i];
+      if (before && (before.source !== b.source || before.ready !== b.ready)) {
+        add(before, -1);
+        add(b, 1);
       }
     });
   }

@@ -9,8 +9,17 @@ import type { TargetStatus } from "../targets/target.js";
 import { targetUp } from "./target-up.js";
 
 /** What the gauges read: the Controller, or a test's stand-in. */
+export interface BackendCount {
+  service: string;
+  source: string;
+  /** Routed: ready, in the render. */
+  count: number;
+  /** Waiting for their readiness check: known, not routed. */
+  waiting: number;
+}
+
 export interface StateView {
-  backendCounts(): { service: string; source: string; count: number }[];
+  backendCounts(): BackendCount[];
   status(): { sources: SourceStatus[]; targets: TargetStatus[] };
 }
 
@@ -45,6 +54,14 @@ export function registerStateMetrics(registry: Registry, view: StateView): void 
     ["service", "source"],
     (g, v) => {
       for (const { service, source, count } of v.backendCounts()) g.set({ service, source }, count);
+    },
+  );
+  scraped(
+    "lbwatch_backends_waiting",
+    "Backends of a service with a readiness gate that listen but have not passed their check yet.",
+    ["service", "source"],
+    (g, v) => {
+      for (const { service, source, waiting } of v.backendCounts()) g.set({ service, source }, waiting);
     },
   );
   scraped(

@@ -179,6 +179,7 @@ describe("Controller with a readiness gate", () => {
         [`b127_0_0_1_${waiting}`, false, "status 503"],
       ].sort(),
     );
+    expect(controller.backendCounts()).toEqual([{ service: "web", source: "fake", count: 1, waiting: 1 }]);
     late = 200;
     const both = [up, waiting]
       .sort((a, b) => a - b)
@@ -186,6 +187,7 @@ describe("Controller with a readiness gate", () => {
       .join("");
     expect(await until(async () => (await ws.readDest()) === both)).toBe(true);
     expect(controller.snapshot().services.web?.every((b) => b.ready && b.readiness === undefined)).toBe(true);
+    expect(controller.backendCounts()).toEqual([{ service: "web", source: "fake", count: 2, waiting: 0 }]);
   });
 
   it("--once: checks each gated backend once and applies without those that failed", async () => {

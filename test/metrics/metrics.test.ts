@@ -145,8 +145,8 @@ describe("Metrics", () => {
     const metrics = new Metrics();
     const state = {
       counts: [
-        { service: "web", source: "local", count: 3 },
-        { service: "web", source: "etcd-0", count: 2 },
+        { service: "web", source: "local", count: 3, waiting: 1 },
+        { service: "web", source: "etcd-0", count: 2, waiting: 0 },
       ],
       targets: [
         target("/a.cfg"),
@@ -172,6 +172,8 @@ describe("Metrics", () => {
     ).toEqual({
       'lbwatch_backends{service="web",source="local"}': 3,
       'lbwatch_backends{service="web",source="etcd-0"}': 2,
+      'lbwatch_backends_waiting{service="web",source="local"}': 1,
+      'lbwatch_backends_waiting{service="web",source="etcd-0"}': 0,
       'lbwatch_quarantined_backends{target="/a.cfg"}': 0,
       'lbwatch_quarantined_backends{target="/b.cfg"}': 2,
       'lbwatch_quarantined_backends{target="/c.cfg"}': 0,
@@ -182,11 +184,12 @@ describe("Metrics", () => {
       'lbwatch_source_connected{source="etcd-0"}': 0,
       'lbwatch_source_revision_lag{source="etcd-0"}': 7,
     });
-    state.counts = [{ service: "web", source: "local", count: 4 }];
+    state.counts = [{ service: "web", source: "local", count: 4, waiting: 0 }];
     state.targets = [target("/a.cfg")];
     const again = await lbwatchSamples(metrics);
     expect(Object.keys(again).filter((k) => /^lbwatch_(backends|quarantined|target_up)/.test(k))).toEqual([
       'lbwatch_backends{service="web",source="local"}',
+      'lbwatch_backends_waiting{service="web",source="local"}',
       'lbwatch_quarantined_backends{target="/a.cfg"}',
       'lbwatch_target_up{target="/a.cfg"}',
     ]);
@@ -197,7 +200,7 @@ describe("Metrics", () => {
     const metrics = new Metrics();
     metrics.watch(
       view({
-        counts: [{ service: "web", source: "local", count: 1 }],
+        counts: [{ service: "web", source: "local", count: 1, waiting: 0 }],
         targets: [target("/a.cfg")],
         sources: [],
       }),
