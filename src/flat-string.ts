@@ -6,6 +6,16 @@
  * `Array.prototype.join` of two or more parts writes one sequential string instead.
  */
 
+/**
+ * `text` flattened in place: a rope of many pieces (a Handlebars `each` builds its output one `+=` at
+ * a time) holds every piece until something reads it whole, by then often promoted to the old space.
+ * Any search reads it whole, so V8 copies it into one string and lets the pieces go.
+ */
+export function flattened(text: string): string {
+  text.indexOf("\0");
+  return text;
+}
+
 /** `parts` joined into one flat string. */
 export const flat = (...parts: (string | number)[]): string => parts.join("");
 
