@@ -10,12 +10,14 @@
  * or an empty field where "::" was; the canonical address text keeps each id unique within a family.
  * Addresses come canonical (RFC 5952) and IPv4-mapped ones already as IPv4 (see backend-address.ts).
  */
+import { flat } from "../flat-string.js";
+
 export function backendId(family: 4 | 6, address: string, port: number): string {
-  if (family === 4) return `b${address.replaceAll(".", "_")}_${port}`;
-  return `b6${address.replaceAll(":", "_")}_${port}`;
+  if (family === 4) return flat("b", address.replaceAll(".", "_"), "_", port);
+  return flat("b6", address.replaceAll(":", "_"), "_", port);
 }
 
 /** `address:port`, with IPv6 in brackets as URLs and load balancer configs expect. */
 export function endpointOf(family: 4 | 6, address: string, port: number): string {
-  return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+  return family === 6 ? flat("[", address, "]:", port) : flat(address, ":", port);
 }

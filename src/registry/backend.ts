@@ -1,3 +1,4 @@
+import { flat } from "../flat-string.js";
 import type { BackendClaim } from "../sources/source.js";
 import { backendId, endpointOf } from "./backend-id.js";
 
@@ -38,7 +39,7 @@ export interface Backend {
 }
 
 /** Identity within the registry: ids are unique within a service only. */
-export const backendKey = (b: { service: string; id: string }): string => `${b.service}/${b.id}`;
+export const backendKey = (b: { service: string; id: string }): string => flat(b.service, "/", b.id);
 
 /** The backend `claim` of `source` describes, `since` the oldest of its claims. */
 export function makeBackend(source: string, claim: BackendClaim, since: number, ready = true): Backend {

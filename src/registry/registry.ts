@@ -215,7 +215,9 @@ export class Registry {
     } else if (!touched.has(entry)) touched.set(entry, entry.backend);
     const next: HeldClaim = { source, claim, entry };
     claims.set(claim.key, next);
-    entry.claims.push(next);
+    // A literal holds one; a push onto [] makes room for 17 (~150 bytes a backend, nearly all unused).
+    if (entry.claims.length === 0) entry.claims = [next];
+    else entry.claims.push(next);
   }
 
   #withdraw(source: string, key: string, touched: Map<Entry, Backend | undefined>): void {

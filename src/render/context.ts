@@ -8,6 +8,7 @@
  */
 import { addressSortKey } from "../config/ip-address.js";
 import type { Meta } from "../config/types.js";
+import { flat } from "../flat-string.js";
 import type { Backend } from "../registry/backend.js";
 import { safeText } from "./safe-text.js";
 
@@ -75,7 +76,7 @@ export function view(b: Backend): BackendView {
 
 /** Orders backends within a service: family, then numeric address, then port. */
 export function orderKey(b: { family: 4 | 6; address: string; port: number }): string {
-  return `${addressSortKey(b)}${b.port.toString(16).padStart(4, "0")}`;
+  return flat(addressSortKey(b), b.port.toString(16).padStart(4, "0"));
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

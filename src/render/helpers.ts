@@ -4,6 +4,7 @@
  * README "Templates" documents each one.
  */
 import Handlebars from "handlebars";
+import { flattened } from "../flat-string.js";
 import { REPLACEMENT, safeText } from "./safe-text.js";
 
 type Helper = (...args: unknown[]) => unknown;
@@ -169,7 +170,9 @@ export function strictBlockHelpers(env: typeof Handlebars): Record<string, Helpe
       if (args.length < 2 || args[0] === undefined) {
         throw new Handlebars.Exception(`#${name} of a missing field`, args.at(-1) as CallSite);
       }
-      return builtin.apply(this, args);
+      const out = builtin.apply(this, args);
+      // The server lines of 1,000 backends, dropped while they are still young.
+      return typeof out === "string" ? flattened(out) : out;
     };
   };
   return { each: wrap("each"), with: wrap("with") };

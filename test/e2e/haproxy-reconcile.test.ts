@@ -217,8 +217,9 @@ describeEbpf("lbwatch and what an operator or a script does to HAProxy behind it
         5000,
       ),
     ).toBe(true);
+    // HAProxy runs the repair before lbwatch's log line about it has come through the pipe.
     expect(
-      run.logs().find((l) => l.msg === "HAProxy differed from the desired servers: repaired"),
+      await run.waitForLog((l) => l.msg === "HAProxy differed from the desired servers: repaired", 2000),
     ).toMatchObject({
       added: [serverName(a.port)],
       removed: ["by_hand"],

@@ -49,7 +49,7 @@ import type { ServerState } from "./runtime-answers.js";
 import { RuntimeClient } from "./runtime-client.js";
 import type { AdminState, ServerRef, ServerSpec } from "./runtime-commands.js";
 import { RuntimeConnection } from "./runtime-connection.js";
-import { notAddable, type ParsedConfig, parseConfig } from "./server-lines.js";
+import { notAddable, type ParsedConfig, parseConfig, sameOptions } from "./server-lines.js";
 
 /** A HAProxy whose sockets are absent or refuse connections is not running (yet). */
 const NOT_RUNNING = /ENOENT|ECONNREFUSED/;
@@ -667,11 +667,7 @@ export class HaproxyTarget implements Target {
   #knownMatches(parsed: ParsedConfig): boolean {
     for (const [key, line] of parsed.servers) {
       const known = this.#known.get(key);
-      if (
-        !known ||
-        this.#drains.has(key) ||
-        (known.options && known.options.join(" ") !== line.options.join(" "))
-      ) {
+      if (!known || this.#drains.has(key) || (known.options && !sameOptions(known.options, line.options))) {
         return false;
       }
     }

@@ -95,6 +95,11 @@ export function parseConfig(text: string): ParsedConfig {
   return parsed;
 }
 
+/** The same options in the same order: compared in place, as the file lane does for every server of a pass. */
+export function sameOptions(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((option, i) => option === b[i]));
+}
+
 /** Why a server line cannot be created with `add server`, or undefined when it can. */
 export function notAddable(server: ServerLine, defaultServer: Set<string>): string | undefined {
   const where = `line ${server.line}: server ${server.proxy}/${server.name}`;

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { compileTemplate } from "../../../src/render/template.js";
-import { notAddable, parseConfig, type ServerLine } from "../../../src/targets/haproxy/server-lines.js";
+import {
+  notAddable,
+  parseConfig,
+  type ServerLine,
+  sameOptions,
+} from "../../../src/targets/haproxy/server-lines.js";
 import { renderContext } from "../../helpers/render-context.js";
 
 const head = ["global", "    stats socket /run/a.sock level admin", "defaults", "    mode http"];
@@ -72,5 +77,16 @@ describe("notAddable", () => {
       ["be_api", "be_web"],
       ["be_api/b6__1_9000"],
     ]);
+  });
+});
+
+describe("sameOptions", () => {
+  it("compares options one by one, in order", () => {
+    expect([
+      sameOptions(["check", "inter", "2s"], ["check", "inter", "2s"]),
+      sameOptions([], []),
+      sameOptions(["check", "inter", "2s"], ["inter", "2s", "check"]),
+      sameOptions(["check"], ["check", "disabled"]),
+    ]).toEqual([true, true, false, false]);
   });
 });
