@@ -52,7 +52,7 @@ async function main(args: FleetArgs): Promise<void> {
     const address = claims[0]?.address ?? "";
     const publisher = new Publisher({
       client,
-      prefix: args.prefix,
+      etcd: args,
       hostId: `fleet-${i}`,
       ttlSeconds: args.ttlSeconds,
       host: () => ({ version: "bench", bootId: "fleet", startTime, addresses: [address] }),

@@ -56,10 +56,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   ];
   const startTime = Date.now();
   const version = packageVersion();
-  const client = createEtcdClient({ endpoints: config.etcd.endpoints });
+  const client = createEtcdClient(config.etcd);
   const publisher = new Publisher({
     client,
-    prefix: config.etcd.prefix,
+    etcd: config.etcd,
     hostId,
     ttlSeconds: config.etcd.ttlSeconds,
     host: () => ({
@@ -91,7 +91,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }, config.resyncMs);
   }
   log.info(
-    { advertised, endpoints: config.etcd.endpoints, prefix: config.etcd.prefix, ttl: config.etcd.ttlSeconds },
+    {
+      advertised,
+      endpoints: config.etcd.endpoints,
+      prefix: config.etcd.prefix,
+      ttl: config.etcd.ttlSeconds,
+      tls: config.etcd.tls !== undefined,
+      user: config.etcd.auth?.username,
+    },
     "agent publishing",
   );
   return { hostId, publisher, close };

@@ -14,8 +14,10 @@
  * other hosts cannot reach is left out, with one warning, rather than refused later by every reader.
  */
 import type { Etcd3 } from "etcd3";
+import type { EtcdConnection } from "../config/types.js";
 import { Backoff } from "../etcd/backoff.js";
 import { errorText } from "../etcd/client.js";
+import { EtcdFailureLog } from "../etcd/failure-log.js";
 import { hostKey, keyLayout } from "../etcd/keys.js";
 import { type BackendValue, encodeHostValue, type HostValue } from "../etcd/values.js";
 import type { Logger } from "../log.js";
@@ -26,7 +28,8 @@ import { commit, MAX_TXN_OPS, planBackends, putOp, readStored } from "./write-pl
 
 export interface PublisherOptions {
   client: Etcd3;
-  prefix: string;
+  /** What the client was made from: its prefix holds the keys; the rest explains failures. */
+  etcd: EtcdConnection;
   hostId: string;
   ttlSeconds: number;
   /** The host key's value now; read at every write, so an address added since is advertised. */
@@ -68,10 +71,17 @@ export class Publisher implements SourceSink {
   #state: PublisherState = "starting";
   #detail: string | undefined;
   #idle: (() => void)[] = [];
+  readonly #failures: EtcdFailureLog;
 
   constructor(options: PublisherOptions) {
     this.#o = options;
-    const layout = keyLayout(options.prefix);
+    this.#failures = new EtcdFailureLog({
+      connection: options.etcd,
+      access: "readwrite",
+      log: options.log,
+      meanwhile: "local changes wait; the lease expires after ttl",
+    });
+    const layout = keyLayout(options.etcd.prefix);
     this.#hostKey = hostKey(layout, options.hostId);
     this.#set = new BackendSet(layout, options.hostId);
     this.#keeper = new LeaseKeeper({
@@ -153,6 +163,7 @@ export class Publisher implements SourceSink {
       if (this.#state === "closed") return;
       this.#needSync = true;
       this.#setState("stale", errorText(err));
+      void this.#failures.failed(err);
       this.#retryTimer = setTimeout(() => {
         this.#retryTimer = undefined;
         this.#schedule();
@@ -260,12 +271,8 @@ export class Publisher implements SourceSink {
     this.#state = state;
     this.#detail = detail;
     if (state === before) return;
-    if (state === "stale") {
-      this.#o.log.warn(
-        { error: detail },
-        "etcd unreachable: local changes wait; the lease expires after ttl",
-      );
-    } else if (before === "stale") {
+    if (before === "stale") {
+      this.#failures.recovered();
       this.#o.log.info({ lease: this.#keeper.id }, "etcd reachable again: published");
     }
   }

@@ -4,25 +4,23 @@
  *
  *   hostId: web-3                 # default: /etc/machine-id
  *   advertiseAddress: 10.0.0.3    # default: the address of the default route's interface
- *   etcd: { endpoints: ["http://10.0.0.1:2379"], prefix: /lbwatch, ttl: 10s }
+ *   etcd: { endpoints: ["https://10.0.0.1:2379"], prefix: /lbwatch, ttl: 10s, tls: {…}, auth: {…} }
  *   services:
  *     web: { ports: [8000-8099], uid: [1000] }
  */
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { defaultRouteAddress } from "../agent/host-addresses.js";
 import { HOST_ID } from "../etcd/keys.js";
 import { MAX_MS, parseDuration } from "./duration.js";
-import { parseEndpoints, parsePrefix } from "./etcd.js";
+import { ETCD_KEYS, parseEtcdConnection } from "./etcd.js";
 import { canonicalIp, unroutableReason } from "./ip-address.js";
 import { DEFAULTS, parseYaml } from "./load-config.js";
 import { checkMapping, isPlainObject, keyPath, Problems, show } from "./problems.js";
 import { parseServices } from "./services.js";
-import type { ServiceRule } from "./types.js";
+import type { EtcdConnection, ServiceRule } from "./types.js";
 import { readUsers } from "./users.js";
 
-export interface AgentEtcdConfig {
-  endpoints: string[];
-  prefix: string;
+export interface AgentEtcdConfig extends EtcdConnection {
   /** Lease TTL: how long the backends of a dead or cut-off host stay. */
   ttlSeconds: number;
 }
@@ -41,7 +39,7 @@ export interface AgentConfig {
 }
 
 const AGENT_KEYS = ["hostId", "advertiseAddress", "advertiseAddress6", "etcd", "resync", "services"] as const;
-const ETCD_KEYS = ["endpoints", "prefix", "ttl"] as const;
+const AGENT_ETCD_KEYS = [...ETCD_KEYS, "ttl"] as const;
 const DEFAULT_TTL_SECONDS = 10;
 /** etcd raises shorter leases to about 1.5 election timeouts anyway, and keep-alives go every ttl/3. */
 const MIN_TTL_SECONDS = 2;
@@ -69,8 +67,8 @@ async function parseAdvertise(
   return ip.address;
 }
 
-function parseEtcd(value: unknown, problems: Problems): AgentEtcdConfig {
-  const raw = checkMapping(value, ETCD_KEYS, "etcd", problems) ?? {};
+async function parseEtcd(value: unknown, base: string, problems: Problems): Promise<AgentEtcdConfig> {
+  const raw = checkMapping(value, AGENT_ETCD_KEYS, "etcd", problems) ?? {};
   let ttlSeconds = DEFAULT_TTL_SECONDS;
   if (raw.ttl !== undefined) {
     const ms = problems.take("etcd.ttl", parseDuration(raw.ttl, MAX_MS.wait));
@@ -81,11 +79,7 @@ function parseEtcd(value: unknown, problems: Problems): AgentEtcdConfig {
       );
     } else if (ms !== undefined) ttlSeconds = ms / 1000;
   }
-  return {
-    endpoints: parseEndpoints(raw.endpoints, "etcd.endpoints", problems),
-    prefix: parsePrefix(raw.prefix, "etcd.prefix", problems),
-    ttlSeconds,
-  };
+  return { ...(await parseEtcdConnection(raw, "etcd", base, problems)), ttlSeconds };
 }
 
 export async function loadAgentConfig(file: string): Promise<AgentConfig> {
@@ -100,7 +94,7 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
   }
   const advertiseAddress = (await parseAdvertise(raw.advertiseAddress, 4, problems)) ?? "";
   const advertiseAddress6 = await parseAdvertise(raw.advertiseAddress6, 6, problems);
-  const etcd = parseEtcd(raw.etcd, problems);
+  const etcd = await parseEtcd(raw.etcd, dirname(path), problems);
   const resyncMs =
     raw.resync === undefined
       ? DEFAULTS.resyncMs

@@ -88,7 +88,7 @@ export async function loadConfig(file: string): Promise<Config> {
       : (problems.take("resync", parseDuration(raw.resync, MAX_MS.resync)) ?? 0);
   const services = await parseServices(raw.services, problems, await readUsers());
   const targets = await parseTargets(raw.targets, dirname(path), problems);
-  const sources = parseSources(raw.sources, problems);
+  const sources = await parseSources(raw.sources, dirname(path), problems);
   const http = await parseHttp(raw.http, problems);
   problems.throwIfAny();
   return {

@@ -3,18 +3,22 @@
  *
  *   sources:
  *     - local: {}
- *     - etcd: { endpoints: ["http://10.0.0.1:2379"], prefix: /lbwatch }
+ *     - etcd: { endpoints: ["https://10.0.0.1:2379"], prefix: /lbwatch, tls: {…}, auth: {…} }
  */
-import { parseEndpoints, parsePrefix } from "./etcd.js";
+import { ETCD_KEYS, parseEtcdConnection } from "./etcd.js";
 import { checkMapping, isPlainObject, keyPath, type Problems } from "./problems.js";
 import type { SourceConfig } from "./types.js";
 
 const KINDS = ["local", "etcd"] as const;
-const ETCD_KEYS = ["endpoints", "prefix"] as const;
 
 export const DEFAULT_SOURCES: readonly SourceConfig[] = [{ kind: "local" }];
 
-export function parseSources(value: unknown, problems: Problems): SourceConfig[] {
+/** `base`: the config file's directory, where relative file names (tls, auth) start. */
+export async function parseSources(
+  value: unknown,
+  base: string,
+  problems: Problems,
+): Promise<SourceConfig[]> {
   if (value === undefined) return [...DEFAULT_SOURCES];
   if (!Array.isArray(value) || value.length === 0) {
     problems.add("sources", "must be a non-empty list such as [{local: {}}, {etcd: {endpoints: [...]}}]");
@@ -23,12 +27,12 @@ export function parseSources(value: unknown, problems: Problems): SourceConfig[]
   const hasLocal = value.some((entry) => isPlainObject(entry) && "local" in entry);
   const sources: SourceConfig[] = [];
   let etcdCount = 0;
-  value.forEach((entry, i) => {
+  for (const [i, entry] of value.entries()) {
     const path = keyPath("sources", i);
     const kinds = isPlainObject(entry) ? Object.keys(entry) : [];
     if (kinds.length !== 1) {
       problems.add(path, `must be a mapping with exactly one key: ${KINDS.join(" or ")}`);
-      return;
+      continue;
     }
     const [kind = ""] = kinds;
     const raw = checkMapping(entry, KINDS, path, problems);
@@ -42,15 +46,14 @@ export function parseSources(value: unknown, problems: Problems): SourceConfig[]
       else sources.push({ kind: "local" });
     } else if (kind === "etcd") {
       const settings = checkMapping(raw?.etcd, ETCD_KEYS, settingsPath, problems);
-      if (!settings) return;
+      if (!settings) continue;
       sources.push({
         kind: "etcd",
         id: `etcd-${etcdCount++}`,
-        endpoints: parseEndpoints(settings.endpoints, keyPath(settingsPath, "endpoints"), problems),
-        prefix: parsePrefix(settings.prefix, keyPath(settingsPath, "prefix"), problems),
+        ...(await parseEtcdConnection(settings, settingsPath, base, problems)),
         skipLocalHost: hasLocal,
       });
     }
-  });
+  }
   return sources;
 }

@@ -34,7 +34,13 @@ export function parseArgv(
   return ok ? (value as string[]) : undefined;
 }
 
-function parsePath(value: unknown, base: string, path: string, problems: Problems): string | undefined {
+/** A required file path, relative to the config file's directory `base`. */
+export function parsePath(
+  value: unknown,
+  base: string,
+  path: string,
+  problems: Problems,
+): string | undefined {
   if (typeof value === "string" && value !== "") return resolve(base, value);
   problems.add(path, value === undefined ? "is required" : `${show(value)} is not a file path`);
   return undefined;

@@ -99,15 +99,41 @@ export interface LocalSourceConfig {
   kind: "local";
 }
 
-/** Backends that agents on other hosts publish under `<prefix>/v1/` (README: Several hosts). */
-export interface EtcdSourceConfig {
-  kind: "etcd";
-  /** "etcd-0", "etcd-1"…: the entry's place among the etcd sources, stable across reloads. */
-  id: string;
-  /** Client URLs, http://host:port or https://host:port. */
+/** TLS material for etcd, the files' PEM text as read at load (src/config/etcd-credentials.ts). */
+export interface EtcdTls {
+  /** Absent: Node's default trusted roots. */
+  ca?: string;
+  /** A client certificate and its key, both or neither. */
+  cert?: string;
+  key?: string;
+}
+
+/** An etcd user; the password is the content of `auth.passwordFile`, read at load. */
+export interface EtcdAuth {
+  username: string;
+  password: string;
+}
+
+/**
+ * Where etcd is and how to log in, the same for `sources[i].etcd` and the agent's `etcd`
+ * (src/config/etcd.ts). File contents, not paths: a reload that reads rotated files compares unequal.
+ */
+export interface EtcdConnection {
+  /** Client URLs, all http://host:port or all https://host:port. */
   endpoints: string[];
   /** Key prefix: "/" and name segments, no trailing "/" (e.g. /lbwatch). */
   prefix: string;
+  /** Only with https:// endpoints; https:// without it verifies etcd with the default roots. */
+  tls?: EtcdTls;
+  /** Only over https://, or plain http:// on loopback. */
+  auth?: EtcdAuth;
+}
+
+/** Backends that agents on other hosts publish under `<prefix>/v1/` (README: Several hosts). */
+export interface EtcdSourceConfig extends EtcdConnection {
+  kind: "etcd";
+  /** "etcd-0", "etcd-1"…: the entry's place among the etcd sources, stable across reloads. */
+  id: string;
   /** A local source runs too: claims of this host come from it, so this source drops them. */
   skipLocalHost: boolean;
 }

@@ -14,6 +14,7 @@ import type { Etcd3, IWatchResponse, Watcher } from "etcd3";
 import type { Config, EtcdSourceConfig } from "../config/types.js";
 import { Backoff } from "../etcd/backoff.js";
 import { createEtcdClient, errorText } from "../etcd/client.js";
+import { EtcdFailureLog } from "../etcd/failure-log.js";
 import { keyLayout } from "../etcd/keys.js";
 import { listPrefix } from "../etcd/list-prefix.js";
 import type { Logger } from "../log.js";
@@ -74,6 +75,7 @@ class EtcdSource implements Source {
   #clusterRevision = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #probeTimer: NodeJS.Timeout | undefined;
+  #failures: EtcdFailureLog;
 
   constructor(ctx: SourceContext, cfg: EtcdSourceConfig, tuning: EtcdSourceTuning) {
     this.id = cfg.id;
@@ -86,10 +88,21 @@ class EtcdSource implements Source {
     this.#services = ctx.config.services.map((s) => s.name);
     this.#client = this.#connect();
     this.#view = this.#newView();
+    this.#failures = this.#newFailureLog();
   }
 
   #connect(): Etcd3 {
-    return createEtcdClient({ endpoints: this.#cfg.endpoints, callTimeoutMs: this.#tuning.callTimeoutMs });
+    return createEtcdClient({ ...this.#cfg, callTimeoutMs: this.#tuning.callTimeoutMs });
+  }
+
+  #newFailureLog(): EtcdFailureLog {
+    return new EtcdFailureLog({
+      connection: this.#cfg,
+      access: "read",
+      log: this.#log,
+      meanwhile: "keeping the last backends (fail static) and retrying",
+      fields: () => ({ lastContact: this.#lastContact, revision: this.#revision }),
+    });
   }
 
   #newView(): EtcdView {
@@ -118,12 +131,15 @@ class EtcdSource implements Source {
     this.#services = config.services.map((s) => s.name);
     const next = config.sources.find((s): s is EtcdSourceConfig => s.kind === "etcd" && s.id === this.id);
     if (next && JSON.stringify(next) !== JSON.stringify(this.#cfg)) {
-      // Other endpoints or another prefix: a new client and a new view, as at start.
+      // Other endpoints, prefix, TLS files or user (contents compare, so rotated files count): a new
+      // client and a new view, as at start.
       this.#cfg = next;
       this.#dropWatcher();
       this.#client.close();
       this.#client = this.#connect();
       this.#view = this.#newView();
+      this.#failures.recovered();
+      this.#failures = this.#newFailureLog();
       await this.#relist("config");
       return;
     }
@@ -182,7 +198,8 @@ class EtcdSource implements Source {
     } catch (err) {
       if (generation !== this.#generation) return;
       this.#setState("stale", errorText(err));
-      if (this.#once) return;
+      const logged = this.#failures.failed(err);
+      if (this.#once) return logged;
       this.#retryTimer = setTimeout(() => void this.#relist("reconnect"), this.#backoff.next());
     }
   }
@@ -265,16 +282,8 @@ class EtcdSource implements Source {
     if (state === before) return;
     if (state === "stale") {
       this.#staleSince = Date.now();
-      this.#log.warn(
-        {
-          endpoints: this.#cfg.endpoints,
-          error: detail,
-          lastContact: this.#lastContact,
-          revision: this.#revision,
-        },
-        "etcd unreachable: keeping the last backends (fail static) and retrying",
-      );
     } else if (state === "ok") {
+      this.#failures.recovered();
       const staleForMs = before === "stale" ? Date.now() - (this.#staleSince ?? Date.now()) : undefined;
       this.#log.info({ revision: this.#revision, staleForMs }, "etcd source watching");
     }

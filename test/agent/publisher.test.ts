@@ -25,7 +25,7 @@ function startPublisher(options: { ttlSeconds?: number; host?: () => HostValue }
   const { log, lines } = captureLog();
   const publisher = new Publisher({
     client: createEtcdClient({ endpoints: t.cluster.endpoints, callTimeoutMs: 1000 }),
-    prefix: PREFIX,
+    etcd: { endpoints: t.cluster.endpoints, prefix: PREFIX },
     hostId: "web-3",
     ttlSeconds: options.ttlSeconds ?? 10,
     host: options.host ?? (() => HOST),

@@ -71,7 +71,7 @@ services:
         'hostId: "web 3" is not a host id: letters, digits, _ . - (at most 253), e.g. web-3',
         "advertiseAddress: 127.0.0.1 is loopback: other hosts cannot reach it there",
         'advertiseAddress6: "10.0.0.3" is not an IPv6 address',
-        "etcd.lease: unknown key; known keys: endpoints, prefix, ttl",
+        "etcd.lease: unknown key; known keys: endpoints, prefix, tls, auth, ttl",
         'etcd.ttl: "1500ms": must be whole seconds, at least 2s (etcd leases count seconds)',
         'etcd.endpoints[0]: "10.0.0.1" is not an etcd client URL such as http://10.0.0.1:2379',
         'etcd.prefix: "lbwatch" is not a key prefix such as /lbwatch ("/" and names of letters, digits, _ . -, no trailing "/")',
@@ -80,7 +80,7 @@ services:
       ].join("\n"),
     );
     expect(await problems("services: { web: { ports: [80] } }\n")).toBe(
-      "E_CONFIG\netcd: must be a mapping with keys endpoints, prefix, ttl\n" +
+      "E_CONFIG\netcd: must be a mapping with keys endpoints, prefix, tls, auth, ttl\n" +
         'etcd.endpoints: must be a non-empty list of client URLs such as ["http://10.0.0.1:2379"]',
     );
   });

@@ -7,24 +7,24 @@ import { Problems } from "../../src/config/problems.js";
 import { parseSources } from "../../src/config/sources.js";
 import type { SourceConfig } from "../../src/config/types.js";
 
-function parse(value: unknown): { sources: SourceConfig[]; problems: string[] } {
+async function parse(value: unknown): Promise<{ sources: SourceConfig[]; problems: string[] }> {
   const problems = new Problems();
-  const sources = parseSources(value, problems);
+  const sources = await parseSources(value, "/etc/lbwatch", problems);
   return { sources, problems: problems.lines };
 }
 
 describe("parseSources", () => {
-  it("defaults to the local source alone", () => {
-    expect(parse(undefined)).toEqual({ sources: [{ kind: "local" }], problems: [] });
+  it("defaults to the local source alone", async () => {
+    expect(await parse(undefined)).toEqual({ sources: [{ kind: "local" }], problems: [] });
   });
 
-  it("reads a local and etcd sources, numbering the etcd ones and telling them a local source runs", () => {
+  it("reads a local and etcd sources, numbering the etcd ones and telling them a local source runs", async () => {
     expect(
-      parse([
+      await parse([
         { local: {} },
         {
           etcd: {
-            endpoints: ["http://10.0.0.1:2379", "https://etcd-2.example:2379/"],
+            endpoints: ["https://10.0.0.1:2379", "https://etcd-2.example:2379/"],
             prefix: "/lbwatch/prod",
           },
         },
@@ -36,7 +36,7 @@ describe("parseSources", () => {
         {
           kind: "etcd",
           id: "etcd-0",
-          endpoints: ["http://10.0.0.1:2379", "https://etcd-2.example:2379"],
+          endpoints: ["https://10.0.0.1:2379", "https://etcd-2.example:2379"],
           prefix: "/lbwatch/prod",
           skipLocalHost: true,
         },
@@ -52,8 +52,8 @@ describe("parseSources", () => {
     });
   });
 
-  it("keeps this host's claims from etcd when no local source runs", () => {
-    expect(parse([{ etcd: { endpoints: ["http://10.0.0.1:2379"] } }]).sources).toEqual([
+  it("keeps this host's claims from etcd when no local source runs", async () => {
+    expect((await parse([{ etcd: { endpoints: ["http://10.0.0.1:2379"] } }])).sources).toEqual([
       {
         kind: "etcd",
         id: "etcd-0",
@@ -64,33 +64,35 @@ describe("parseSources", () => {
     ]);
   });
 
-  it("reports every bad entry, naming its key path", () => {
+  it("reports every bad entry, naming its key path", async () => {
     expect(
-      parse([
-        { local: { ports: [80] } },
-        { local: {} },
-        { etc: {} },
-        { local: {}, etcd: {} },
-        {
-          etcd: {
-            endpoints: [
-              "10.0.0.1:2379",
-              "http://10.0.0.1",
-              "http://10.0.0.1:2379/v3",
-              "http://u:p@10.0.0.1:2379",
-            ],
-            prefix: "/lbwatch/",
-            ttl: "10s",
+      (
+        await parse([
+          { local: { ports: [80] } },
+          { local: {} },
+          { etc: {} },
+          { local: {}, etcd: {} },
+          {
+            etcd: {
+              endpoints: [
+                "10.0.0.1:2379",
+                "http://10.0.0.1",
+                "http://10.0.0.1:2379/v3",
+                "http://u:p@10.0.0.1:2379",
+              ],
+              prefix: "/lbwatch/",
+              ttl: "10s",
+            },
           },
-        },
-        { etcd: { endpoints: [] } },
-      ]).problems,
+          { etcd: { endpoints: [] } },
+        ])
+      ).problems,
     ).toEqual([
       "sources[0].local: takes no settings: write local: {}",
       "sources[1]: only one local source is possible",
       'sources[2].etc: unknown key; did you mean "etcd"?',
       "sources[3]: must be a mapping with exactly one key: local or etcd",
-      "sources[4].etcd.ttl: unknown key; known keys: endpoints, prefix",
+      'sources[4].etcd.ttl: unknown key; did you mean "tls"?',
       'sources[4].etcd.endpoints[0]: "10.0.0.1:2379" is not an etcd client URL such as http://10.0.0.1:2379',
       'sources[4].etcd.endpoints[1]: "http://10.0.0.1": write only scheme, host and port, such as http://10.0.0.1:2379',
       'sources[4].etcd.endpoints[2]: "http://10.0.0.1:2379/v3": write only scheme, host and port, such as http://10.0.0.1:2379',
@@ -98,7 +100,7 @@ describe("parseSources", () => {
       'sources[4].etcd.prefix: "/lbwatch/" is not a key prefix such as /lbwatch ("/" and names of letters, digits, _ . -, no trailing "/")',
       'sources[5].etcd.endpoints: must be a non-empty list of client URLs such as ["http://10.0.0.1:2379"]',
     ]);
-    expect(parse([]).problems).toEqual([
+    expect((await parse([])).problems).toEqual([
       "sources: must be a non-empty list such as [{local: {}}, {etcd: {endpoints: [...]}}]",
     ]);
   });

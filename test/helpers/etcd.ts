@@ -3,13 +3,14 @@
  * free ports, started, waited for until /health says so, stopped (SIGTERM, then SIGKILL) and removed.
  * A cluster of 3 lets a test kill one member and start it again on the same dir and ports.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Etcd3 } from "etcd3";
+import { Etcd3, type IOptions } from "etcd3";
 import { execa, type ResultPromise } from "execa";
 import { freePort } from "./haproxy.js";
+import type { TestPki } from "./test-pki.js";
 
 export interface EtcdOptions {
   /** Address the members listen on (a bridge address for netns tests); default 127.0.0.1. */
@@ -18,6 +19,13 @@ export interface EtcdOptions {
   progressNotify?: string;
   /** --election-timeout in ms (etcd's default: 1000); the heartbeat stays at a tenth of it. */
   electionTimeoutMs?: number;
+  /**
+   * Clients over TLS only (https:// URLs) with `server`'s certificate, and a client certificate that
+   * `ca` signed required (--client-cert-auth). /health is then read on a plain metrics URL.
+   */
+  tls?: TestPki;
+  /** Authentication enabled once started, with a user `root` of this password; the helper's clients log in as root. */
+  rootPassword?: string;
 }
 
 export interface EtcdMember {
@@ -39,7 +47,7 @@ export interface EtcdCluster {
   /** Every member's client URL, for a client's `hosts` or lbwatch's `endpoints`. */
   readonly endpoints: string[];
   readonly electionTimeoutMs: number;
-  /** A client on every member; closed by destroy(). */
+  /** A client on every member (root, with the client certificate, when so started); closed by destroy(). */
   client(): Etcd3;
   /** The store's current revision. */
   revision(): Promise<number>;
@@ -63,8 +71,25 @@ async function healthy(clientUrl: string): Promise<boolean> {
 interface MemberPlan {
   name: string;
   clientUrl: string;
+  /** Where /health answers without a client certificate: clientUrl, or a plain metrics URL beside a TLS one. */
+  healthUrl: string;
   peerUrl: string;
   dataDir: string;
+}
+
+function tlsArgv(plan: MemberPlan, tls: TestPki | undefined): string[] {
+  if (!tls) return [];
+  return [
+    "--cert-file",
+    tls.server.cert,
+    "--key-file",
+    tls.server.key,
+    "--client-cert-auth",
+    "--trusted-ca-file",
+    tls.ca,
+    "--listen-metrics-urls",
+    plan.healthUrl,
+  ];
 }
 
 function memberArgv(plan: MemberPlan, all: MemberPlan[], token: string, options: EtcdOptions): string[] {
@@ -98,6 +123,7 @@ function memberArgv(plan: MemberPlan, all: MemberPlan[], token: string, options:
     "zap",
     "--log-level",
     "error",
+    ...tlsArgv(plan, options.tls),
   ];
 }
 
@@ -132,7 +158,7 @@ function createMember(
     },
     async waitHealthy() {
       const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-      while (!(await healthy(plan.clientUrl))) {
+      while (!(await healthy(plan.healthUrl))) {
         if (child?.exitCode !== null && child?.exitCode !== undefined) {
           throw new Error(
             `etcd ${plan.name} exited with ${child.exitCode}; see ${plan.dataDir}/../${plan.name}.log`,
@@ -159,10 +185,13 @@ export async function startEtcdCluster(size: number, options: EtcdOptions = {}):
   const root = await mkdtemp(join(tmpdir(), "lbwatch-etcd-"));
   const host = options.host ?? "127.0.0.1";
   const plans: MemberPlan[] = [];
+  const scheme = options.tls ? "https" : "http";
   for (let i = 0; i < size; i++) {
+    const clientUrl = `${scheme}://${host}:${await freePort(host)}`;
     plans.push({
       name: `m${i}`,
-      clientUrl: `http://${host}:${await freePort(host)}`,
+      clientUrl,
+      healthUrl: options.tls ? `http://${host}:${await freePort(host)}` : clientUrl,
       peerUrl: `http://${host}:${await freePort(host)}`,
       dataDir: join(root, `m${i}`),
     });
@@ -186,7 +215,27 @@ export async function startEtcdCluster(size: number, options: EtcdOptions = {}):
     throw err;
   }
   const endpoints = plans.map((p) => p.clientUrl);
-  const admin = new Etcd3({ hosts: endpoints });
+  const base: IOptions = {
+    hosts: endpoints,
+    ...(options.tls ? { credentials: await credentials(options.tls) } : {}),
+  };
+  const password = options.rootPassword;
+  if (password !== undefined) {
+    const bootstrap = new Etcd3(base);
+    try {
+      await enableAuth(bootstrap, password);
+    } catch (err) {
+      bootstrap.close();
+      await destroy();
+      throw err;
+    }
+    bootstrap.close();
+  }
+  const clientOptions: IOptions = {
+    ...base,
+    ...(password === undefined ? {} : { auth: { username: "root", password } }),
+  };
+  const admin = new Etcd3(clientOptions);
   clients.push(admin);
   const revision = async () => {
     const res = await admin.kv.range({ key: Buffer.from("\0") });
@@ -197,7 +246,7 @@ export async function startEtcdCluster(size: number, options: EtcdOptions = {}):
     endpoints,
     electionTimeoutMs: options.electionTimeoutMs ?? 1000,
     client() {
-      const client = new Etcd3({ hosts: endpoints });
+      const client = new Etcd3(clientOptions);
       clients.push(client);
       return client;
     },
@@ -209,6 +258,22 @@ export async function startEtcdCluster(size: number, options: EtcdOptions = {}):
     },
     destroy,
   };
+}
+
+async function credentials(tls: TestPki): Promise<NonNullable<IOptions["credentials"]>> {
+  return {
+    rootCertificate: await readFile(tls.ca),
+    certChain: await readFile(tls.client.cert),
+    privateKey: await readFile(tls.client.key),
+  };
+}
+
+/** What `etcdctl user add root && etcdctl auth enable` does: etcd wants a root user in a root role first. */
+async function enableAuth(client: Etcd3, rootPassword: string): Promise<void> {
+  await client.role("root").create();
+  await client.user("root").create(rootPassword);
+  await client.user("root").addRole("root");
+  await client.auth.authEnable({});
 }
 
 /** One member: the usual case. */

@@ -18,7 +18,7 @@ const args = JSON.parse(process.argv[2] ?? "{}") as PublisherArgs;
 const startTime = Date.now();
 const publisher = new Publisher({
   client: createEtcdClient({ endpoints: args.endpoints }),
-  prefix: args.prefix,
+  etcd: args,
   hostId: args.hostId,
   ttlSeconds: args.ttlSeconds,
   host: () => ({ version: "test", bootId: "synthetic", startTime, addresses: [args.address] }),
