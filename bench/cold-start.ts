@@ -1,7 +1,8 @@
 /**
  * Issue 13, cold start: N listeners already up, HAProxy started with their services' backends empty,
  * then `lbwatch run` started: the time from its start until `show servers state` shows all N ready
- * (polled every 20 ms, every 250 ms above 20,000), with lbwatch's own log times of its phases, its
+ * (read once `show stat` counts N in rotation, polled every 20 ms, every 250 ms above 20,000:
+ * contenders.ts, waitRouted), with lbwatch's own log times of its phases, its
  * CPU and RSS at that point and HAProxy's CPU. Two layouts: all N in one backend, and N spread over
  * backends of 1,000. HAProxy 2.6 itself adds (and parses) the servers of one backend in O(n²), so the
  * one-backend case stops at 10,000 (100,000 in one backend: `haproxy -c` alone took 6 minutes here).
