@@ -1,12 +1,13 @@
 /**
  * Issue 13, cold start: N listeners already up, HAProxy started with their services' backends empty,
  * then `lbwatch run` started: the time from its start until `show servers state` shows all N ready
- * (polled every 20 ms, every 250 ms above 20,000), with lbwatch's own log times of its phases, its
+ * (read once `show stat` counts N in rotation, polled every 20 ms, every 250 ms above 20,000:
+ * contenders.ts, waitRouted), with lbwatch's own log times of its phases, its
  * CPU and RSS at that point and HAProxy's CPU. Two layouts: all N in one backend, and N spread over
  * backends of 1,000. HAProxy 2.6 itself adds (and parses) the servers of one backend in O(n²), so the
  * one-backend case stops at 10,000 (100,000 in one backend: `haproxy -c` alone took 6 minutes here).
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startBackend, startIdleListeners, waitListening } from "./lib/backends.js";
 import type { BenchContext, Benchmark } from "./lib/bench.js";
@@ -18,8 +19,20 @@ import { IDLE_PER_SERVICE, makeLayout } from "./lib/lb-layout.js";
 import { round } from "./lib/percentiles.js";
 
 const API = CONTENDERS.find((c) => c.name === "lbwatch-api");
-/** What lbwatch logs once its first full reconcile added what HAProxy lacked. */
-const ADDED = "HAProxy differed from the desired servers: repaired";
+/** What lbwatch logs once its first full reconcile added what the HAProxy it just met lacked. */
+const ADDED = "HAProxy (re)started: brought up to the desired servers";
+
+/**
+ * LBWATCH_BENCH_TRACE=<dir>: lbwatch's log lines (at debug level, with each line's ms from its start)
+ * go to <dir>/cold-start.<n>-<per backend>.log.json, to see where its start-up goes.
+ */
+async function writeTrace(name: string, lines: readonly Line[], startedAt: number): Promise<void> {
+  const dir = process.env.LBWATCH_BENCH_TRACE;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  const log = lines.map((l) => ({ ms: typeof l.time === "number" ? l.time - startedAt : undefined, ...l }));
+  await writeFile(join(dir, `cold-start.${name}.log.json`), `${JSON.stringify(log, null, 1)}\n`);
+}
 
 /** Wall-clock ms (pino's `time`) of lbwatch's first line with this message, from its start. */
 function phaseMs(lines: readonly Line[], msg: string, startedAt: number): number | undefined {
@@ -36,13 +49,15 @@ async function once(ctx: BenchContext, n: number, perService: number) {
   const web = layout.webPorts.map(startBackend);
   await Promise.all(web.map(waitListening));
   try {
-    const startedAt = Date.now();
     const running = await startContender(API, layout, 120_000 + n * 3);
+    // When lbwatch was started (readyMs counts from there), the origin of its log's phases too.
+    const startedAt = Date.now() - running.readyMs;
     try {
       const pid = running.controller?.pid as number;
       const lines = running.controller?.stderrLines() ?? [];
       // HAProxy may show every server before lbwatch has read the last answer and logged it.
       for (let t = 0; t < 30 && !lines.some((l) => l.msg === ADDED); t++) await sleep(100);
+      await writeTrace(`${n}-${perService}`, lines, startedAt);
       return {
         servers: n + layout.webPorts.length,
         backends: layout.idlePorts.length,

@@ -159,6 +159,18 @@ export class Haproxy {
     return apiCommand(this.paths.runtimeSocket, command).then(parseShowStat);
   }
 
+  /**
+   * Servers in rotation (`act`, UP and not in maintenance) over every backend, from the backends' rows
+   * of `show stat`: O(backends), where `show servers state` is O(servers) and, polled during a cold
+   * start, took HAProxy's time from the `add server`s it measured (10,000 into one: 2.8 s -> 6.7 s).
+   */
+  async activeServers(timeoutMs = 10_000): Promise<number> {
+    const csv = await apiCommand(this.paths.runtimeSocket, "show stat -1 2 -1", timeoutMs);
+    const [head = "", ...rows] = csv.split("\n").filter((l) => l.length > 0);
+    const act = head.replace(/^# /, "").split(",").indexOf("act");
+    return rows.reduce((sum, row) => sum + Number(row.split(",")[act] ?? 0), 0);
+  }
+
   serversState(timeoutMs = 10_000): Promise<ServerState[]> {
     return apiCommand(this.paths.runtimeSocket, "show servers state", timeoutMs).then(parseServersState);
   }

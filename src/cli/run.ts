@@ -1,8 +1,11 @@
 /** `lbwatch run`: the controller as a daemon, or one pass with --once; --dry-run prints diffs instead. */
 import type { Command } from "commander";
+import type { Config } from "../config/types.js";
 import { LbwatchError } from "../errors.js";
 import type { HttpEndpoint } from "../http/server.js";
 import { createLogger } from "../log.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { LateObserver } from "./late-observer.js";
 import { tuneMalloc } from "./tune-malloc.js";
 
 interface RunFlags {
@@ -13,22 +16,29 @@ interface RunFlags {
 
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
+/** The metrics, where the config serves them (`http.listen`, bound at start only). */
+async function metricsFor(config: Config): Promise<Metrics | undefined> {
+  if (!config.http?.listen) return undefined;
+  const { Metrics } = await import("../metrics/metrics.js");
+  return new Metrics();
+}
+
 async function run(flags: RunFlags): Promise<void> {
   const log = createLogger();
   tuneMalloc(log);
   // Loaded here, not at the top: the other subcommands should not pay for the controller's imports.
   const { Controller } = await import("../controller/controller.js");
-  const { Metrics } = await import("../metrics/metrics.js");
-  const { serveController } = await import("../http/endpoint.js");
-  const metrics = new Metrics();
+  const observer = new LateObserver();
   // An invalid config or template throws E_CONFIG / E_TEMPLATE: main() prints it and exits 2.
   const controller = await Controller.load({
     configFile: flags.config,
     log,
-    observer: metrics.observer,
+    observer,
     ...(flags.dryRun ? { dryRun: { out: process.stdout, color: process.stdout.isTTY === true } } : {}),
   });
-  metrics.observer.configReloaded(true);
+  const metrics = flags.once ? undefined : await metricsFor(controller.config);
+  observer.target = metrics?.observer;
+  observer.configReloaded(true);
   if (flags.once) {
     const statuses = await controller.once();
     // A template that fails to render is bad input, like one that fails to compile: exit 2.
@@ -50,7 +60,10 @@ async function run(flags: RunFlags): Promise<void> {
   try {
     // Before start(): /healthz answers 503 while the sources deliver their first view, and a port
     // in use is an E_CONFIG now rather than a surprise later.
-    endpoint = await serveController(controller, metrics, log);
+    if (metrics) {
+      const { serveController } = await import("../http/endpoint.js");
+      endpoint = await serveController(controller, metrics, log);
+    }
     await controller.start();
     log.info({ config: flags.config, dryRun: flags.dryRun === true }, "lbwatch running");
     log.info({ signal: await stopped }, "stopping");

@@ -271,7 +271,7 @@ export class Controller {
 
   async #startSources(once: boolean): Promise<void> {
     const hostId = await readMachineId().catch(() => "localhost");
-    this.#sources = (this.#options.sources ?? createSources)({
+    this.#sources = await (this.#options.sources ?? createSources)({
       config: this.#config,
       log: this.#log,
       hostId,

@@ -6,8 +6,8 @@
  * /sys/class/net: sysfs says neither that a device is a veth nor that its peer is in another
  * namespace, and without both an ordinary NIC whose index matches by chance would pass for one.
  */
-import { execa } from "execa";
 import { type NetnsLink, netnsLinks } from "./netns-links.js";
+import { runTool } from "./run-tool.js";
 
 export type HostPath = { dev: string; ports: NetnsLink[] } | { none: string };
 
@@ -34,15 +34,8 @@ export function pathThrough(dev: string, links: readonly NetnsLink[]): HostPath 
 }
 
 export async function hostPath(address: string): Promise<HostPath> {
-  const route = await execa("ip", ["-j", "route", "get", address], {
-    reject: false,
-    timeout: 5_000,
-    env: { LC_ALL: "C" },
-  });
-  if (route.exitCode !== 0)
-    return {
-      none: `the host has no route to it (${route.stderr.split("\n")[0] || `ip exited ${route.exitCode}`})`,
-    };
+  const route = await runTool(["ip", "-j", "route", "get", address], 5_000);
+  if (route.failure !== undefined) return { none: `the host has no route to it (${route.failure})` };
   const found = parseRouteGet(route.stdout);
   if ("none" in found) return found;
   return pathThrough(found.dev, await netnsLinks("self"));

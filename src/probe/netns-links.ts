@@ -4,8 +4,8 @@
  * file with a link's peer, so this runs `ip -j -d link show` inside the namespace (nsenter --net,
  * argv only: the mount namespace, and so the `ip` binary, stay the host's).
  */
-import { execa } from "execa";
 import { LbwatchError } from "../errors.js";
+import { runTool } from "./run-tool.js";
 
 export interface NetnsLink {
   ifindex: number;
@@ -48,13 +48,14 @@ export function parseIpLinks(json: string): NetnsLink[] {
 export async function netnsLinks(pid: number | "self"): Promise<NetnsLink[]> {
   const ip = ["ip", "-j", "-d", "link", "show"];
   const argv = pid === "self" ? ip : ["nsenter", `--net=/proc/${pid}/ns/net`, "--", ...ip];
+  const { stdout, failure } = await runTool(argv, 5_000);
   try {
-    const { stdout } = await execa(argv[0] ?? "", argv.slice(1), { timeout: 5_000, env: { LC_ALL: "C" } });
+    if (failure !== undefined) throw new Error(failure);
     return parseIpLinks(stdout);
   } catch (err) {
     throw new LbwatchError(
       "E_PROC",
-      `reading the links of a network namespace with \`${argv.join(" ")}\` failed: ${(err as Error).message.split("\n")[0]} (install iproute2 and util-linux, run as root)`,
+      `reading the links of a network namespace with \`${argv.join(" ")}\` failed: ${(err as Error).message} (install iproute2 and util-linux, run as root)`,
       { cause: err },
     );
   }

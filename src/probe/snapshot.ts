@@ -55,14 +55,19 @@ async function readNetns(
  */
 export async function snapshot(): Promise<Listener[]> {
   const selfNetns = await netnsOfPid("self");
-  const { owner, pidsByNetns } = await findSocketOwners();
-  const self = pidsByNetns.get(selfNetns);
-  if (!self) pidsByNetns.set(selfNetns, [process.pid]);
-  else if (!self.includes(process.pid)) self.push(process.pid);
-
-  const perNetns = await mapLimit([...pidsByNetns], NETNS_CONCURRENCY, ([netns, pids]) =>
-    readNetns(netns, pids, selfNetns),
-  );
+  // lbwatch's own namespace (usually the only one) is read through lbwatch itself, so it needs no
+  // walk: its tables are read, and its `ss` runs, while the walk does.
+  const [own, { owner, pidsByNetns }] = await Promise.all([
+    readNetns(selfNetns, [process.pid], selfNetns),
+    findSocketOwners(),
+  ]);
+  pidsByNetns.delete(selfNetns);
+  const perNetns = [
+    own,
+    ...(await mapLimit([...pidsByNetns], NETNS_CONCURRENCY, ([netns, pids]) =>
+      readNetns(netns, pids, selfNetns),
+    )),
+  ];
 
   const infoReader = new ProcessInfoReader();
   const ownerPids = new Set<number>();

@@ -1,5 +1,5 @@
-import { execa } from "execa";
 import { LbwatchError } from "../errors.js";
+import { runTool } from "./run-tool.js";
 
 /**
  * Listen backlogs (sk_max_ack_backlog) of one network namespace, keyed by socket inode.
@@ -13,15 +13,11 @@ import { LbwatchError } from "../errors.js";
 export async function listenBacklogs(pid: number, inOwnNetns: boolean): Promise<Map<number, number>> {
   const ss = ["ss", "-H", "-l", "-t", "-n", "-e"];
   const argv = inOwnNetns ? ss : ["nsenter", `--net=/proc/${pid}/ns/net`, "--", ...ss];
-  const [file, ...args] = argv as [string, ...string[]];
-  let stdout: string;
-  try {
-    ({ stdout } = await execa(file, args, { stripFinalNewline: false, env: { LC_ALL: "C" } }));
-  } catch (err) {
+  const { stdout, failure } = await runTool(argv);
+  if (failure !== undefined) {
     throw new LbwatchError(
       "E_PROC",
-      `reading listen backlogs with \`${argv.join(" ")}\` failed: ${(err as Error).message.split("\n")[0]} (install iproute2 and util-linux, run as root)`,
-      { cause: err },
+      `reading listen backlogs with \`${argv.join(" ")}\` failed: ${failure} (install iproute2 and util-linux, run as root)`,
     );
   }
   return parseSsListeners(stdout);

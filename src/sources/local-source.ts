@@ -101,6 +101,7 @@ export class LocalSource implements Source {
     // The probe first: without root or CAP_BPF+CAP_PERFMON this is the error the operator must see.
     const probe = this.#deps.openProbe();
     this.#probe = probe;
+    this.#log.debug({ hook: probe.hook }, "probe attached");
     this.#classifier = this.#classifierFor(this.#config);
     probe.on("lost", (lost) => {
       this.#context.onEventsLost?.(lost.reason, lost.drops);
@@ -111,7 +112,7 @@ export class LocalSource implements Source {
       this.#log.error({ err }, "probe error");
     });
     const listening = await startListening(probe, (ev) => this.#onEvent(ev), {
-      snapshot: this.#deps.snapshot,
+      snapshot: () => this.#timedSnapshot(),
     });
     this.#listening = listening;
     // Placed on the queue before any live event (those arrive on later ticks), so the sink sees the
@@ -209,6 +210,14 @@ export class LocalSource implements Source {
       this.#degraded(`resync failed: ${(err as Error).message}`);
       this.#log.error({ err, reason }, "resync failed: keeping the current state until the next one");
     }
+  }
+
+  /** The snapshot, with its time in the debug log: at start-up it is most of the wait for the first view. */
+  async #timedSnapshot(): Promise<Listener[]> {
+    const started = Date.now();
+    const listeners = await this.#deps.snapshot();
+    this.#log.debug({ listeners: listeners.length, ms: Date.now() - started }, "snapshot read");
+    return listeners;
   }
 
   async #deliver(

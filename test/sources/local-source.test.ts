@@ -105,6 +105,18 @@ describe("LocalSource", () => {
     ]);
   });
 
+  it("logs its start-up phases at debug: the probe attached, then the snapshot with its size and time", async () => {
+    const { lines } = await started({ snapshot: async () => [listener({ sock: 1, port: 8001 })] });
+    const phases = lines
+      .filter((l) => l.level === 20)
+      .map(({ msg, hook, listeners }) => ({ msg, hook, listeners }));
+    expect(phases).toEqual([
+      { msg: "probe attached", hook: "fake", listeners: undefined },
+      { msg: "snapshot read", hook: undefined, listeners: 1 },
+    ]);
+    expect(lines.find((l) => l.msg === "snapshot read")?.ms).toEqual(expect.any(Number));
+  });
+
   it("withdraws what a socket claimed when it listens again on a port no rule wants (its close was lost)", async () => {
     const { probe, sink, settle } = await started();
     probe.emit("event", event("listen", { sock: 7, port: 8001 }));

@@ -172,6 +172,32 @@ describe("RuntimeClient against a real HAProxy 2.6", () => {
     expect(Math.min(...state.map((s) => s.id))).toBeGreaterThan(1_000_000);
   });
 
+  it("enables the servers of a large batch by the ids it gave them, and they take traffic", async () => {
+    connect();
+    const sent: string[] = [];
+    const send = connection.send.bind(connection);
+    connection.send = (commands, options) => {
+      sent.push(...commands);
+      return send(commands, options);
+    };
+    const servers = Array.from({ length: 40 }, (_, i) => ({
+      ...spec(`w${i}`, i === 0 ? ["check", "inter", "1s"] : [], "be_web"),
+      address: `127.0.0.1:${web.port}`,
+    }));
+    const results = await client.addServers(servers);
+    expect(results).toEqual(servers.map((server) => ({ server, outcome: { status: "ok" } })));
+    expect(sent.filter((line) => line.startsWith("enable")).slice(0, 3)).toEqual([
+      "enable health be_web/#1000001",
+      "enable server be_web/#1000001",
+      "enable server be_web/#1000002",
+    ]);
+    expect(await get(haproxy.port)).toEqual({ status: 200, body: `port ${web.port}` });
+    const state = await client.serversState("be_web");
+    expect(state.map((s) => [s.name, s.id, adminStateOf(s)])).toEqual(
+      servers.map((s, i) => [s.name, 1_000_001 + i, "ready"]),
+    );
+  });
+
   it("rejects the whole call with E_HAPROXY_API when the connection is lost", async () => {
     connection = new RuntimeConnection(haproxy.statsSocket, { timeoutMs: 200 });
     client = new RuntimeClient(connection, { chunkSize: 10 });

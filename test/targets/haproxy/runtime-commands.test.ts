@@ -147,6 +147,17 @@ describe("enableCommands", () => {
       [],
     ]);
   });
+
+  it("names the server by an id when given one, and refuses an id that is not a positive integer", () => {
+    const byId = { backend: "be_web", id: 1_000_001 };
+    expect(enableCommands({ ...web, options: ["check"] }, byId)).toEqual([
+      "enable health be_web/#1000001",
+      "enable server be_web/#1000001",
+    ]);
+    expect(refusal(() => enableCommands(web, { backend: "be_web", id: -1 }))).toBe(
+      'refused to send "-1" to HAProxy: a server id has characters outside ^[1-9][0-9]*$',
+    );
+  });
 });
 
 describe("classify", () => {
