@@ -2,7 +2,7 @@
  * The status-scrape benchmark in its own process:
  *   node --import tsx bench/status-scrape-worker.ts <backends> <scratch dir> <changes> <pickup ticks>
  * A controller holds <backends> backends of service "bulk" from a fake source and serves its
- * endpoint as `lbwatch run` does (serveController). A ticker process sends a timestamp every 20 ms
+ * endpoint as `lbwatch run` does (ServedEndpoint). A ticker process sends a timestamp every 20 ms
  * on a pipe; each one becomes a live change to service "web" (a listen or a close) with that
  * timestamp as its event time. Measured for <changes> changes, first with nothing scraping, then
  * while a scraper process fetches /metrics and /status back to back:
@@ -18,8 +18,8 @@ import { execa } from "execa";
 import pino from "pino";
 import { Controller } from "../src/controller/controller.js";
 import type { Observer } from "../src/controller/observer.js";
-import { serveController } from "../src/http/endpoint.js";
-import { Metrics } from "../src/metrics/metrics.js";
+import { ServedEndpoint } from "../src/http/endpoint.js";
+import type { Metrics } from "../src/metrics/metrics.js";
 import type { ApplyRecord } from "../src/targets/target.js";
 import { claimAt, FakeSource } from "../test/controller/fake-source.js";
 import { freePort } from "../test/helpers/endpoint.js";
@@ -62,16 +62,17 @@ const bulk = (i: number) =>
   });
 const source = new FakeSource(Array.from({ length: count }, (_, i) => bulk(i)));
 
-const metrics = new Metrics();
+// The endpoint makes the metrics when it binds (before the controller starts).
+let metrics: Metrics | undefined;
 let onApplied = (_record: ApplyRecord) => {};
 const observer: Observer = {
-  kernelEvent: (type) => metrics.observer.kernelEvent(type),
-  eventsLost: (reason, n) => metrics.observer.eventsLost(reason, n),
-  resynced: (s, reason, wrong) => metrics.observer.resynced(s, reason, wrong),
-  configReloaded: (ok) => metrics.observer.configReloaded(ok),
-  templateError: (t) => metrics.observer.templateError(t),
+  kernelEvent: (type) => metrics?.observer.kernelEvent(type),
+  eventsLost: (reason, n) => metrics?.observer.eventsLost(reason, n),
+  resynced: (s, reason, wrong) => metrics?.observer.resynced(s, reason, wrong),
+  configReloaded: (ok) => metrics?.observer.configReloaded(ok),
+  templateError: (t) => metrics?.observer.templateError(t),
   applied: (record) => {
-    metrics.observer.applied(record);
+    metrics?.observer.applied(record);
     onApplied(record);
   },
 };
@@ -82,7 +83,12 @@ const controller = await Controller.load({
   observer,
   sources: () => [source],
 });
-const endpoint = await serveController(controller, metrics, log);
+const endpoint = new ServedEndpoint(controller, log, (m) => {
+  metrics = m;
+});
+await endpoint.start();
+if (!metrics) throw new Error("status-scrape.yaml has no http.listen");
+const served: Metrics = metrics;
 await controller.start();
 await until(() => controller.status().targets.every((t) => t.state === "ok" && !t.pending));
 
@@ -149,10 +155,10 @@ const figures = (ms: number[]) => {
 
 /** The in-process cost of building /metrics' text: what a scrape takes from the event loop at once. */
 const metricsTextMs: number[] = [];
-for (let i = 0; i < 5; i++) await metrics.text();
+for (let i = 0; i < 5; i++) await served.text();
 for (let i = 0; i < 50; i++) {
   const started = performance.now();
-  await metrics.text();
+  await served.text();
   metricsTextMs.push(performance.now() - started);
 }
 
@@ -194,7 +200,7 @@ const scrapingMetrics = await whileScraping("metrics");
 const scrapingBoth = await whileScraping("status");
 
 await controller.close();
-await endpoint?.close();
+await endpoint.close();
 console.log(
   JSON.stringify({
     backends: count,

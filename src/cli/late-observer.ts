@@ -2,7 +2,7 @@
  * The controller's Observer for `lbwatch run`, attached to the metrics only once the config says they
  * are served: the controller needs its observer before its config is read, and prom-client costs
  * every start-up 25-80 ms to import (measured), which a config without `http.listen` never needs
- * (the endpoint is bound at start only). Calls before it is attached, or without metrics, are dropped.
+ * (until a reload adds `http.listen`). Calls before it is attached, or without metrics, are dropped.
  */
 import type { Observer } from "../controller/observer.js";
 
@@ -13,5 +13,10 @@ export class LateObserver implements Observer {
   readonly kernelEvent: Observer["kernelEvent"] = (...args) => this.target?.kernelEvent(...args);
   readonly eventsLost: Observer["eventsLost"] = (...args) => this.target?.eventsLost(...args);
   readonly resynced: Observer["resynced"] = (...args) => this.target?.resynced(...args);
-  readonly configReloaded: Observer["configReloaded"] = (...args) => this.target?.configReloaded(...args);
+  /** Called after each config reload that took (run.ts moves the http endpoint then). */
+  reloaded: () => void = () => {};
+  readonly configReloaded: Observer["configReloaded"] = (ok) => {
+    this.target?.configReloaded(ok);
+    if (ok) this.reloaded();
+  };
 }

@@ -1,10 +1,7 @@
 /** `lbwatch run`: the controller as a daemon, or one pass with --once; --dry-run prints diffs instead. */
 import type { Command } from "commander";
-import type { Config } from "../config/types.js";
 import { LbwatchError } from "../errors.js";
-import type { HttpEndpoint } from "../http/server.js";
 import { createLogger } from "../log.js";
-import type { Metrics } from "../metrics/metrics.js";
 import { LateObserver } from "./late-observer.js";
 import { tuneMalloc } from "./tune-malloc.js";
 
@@ -15,13 +12,6 @@ interface RunFlags {
 }
 
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
-
-/** The metrics, where the config serves them (`http.listen`, bound at start only). */
-async function metricsFor(config: Config): Promise<Metrics | undefined> {
-  if (!config.http?.listen) return undefined;
-  const { Metrics } = await import("../metrics/metrics.js");
-  return new Metrics();
-}
 
 async function run(flags: RunFlags): Promise<void> {
   const log = createLogger();
@@ -36,9 +26,6 @@ async function run(flags: RunFlags): Promise<void> {
     observer,
     ...(flags.dryRun ? { dryRun: { out: process.stdout, color: process.stdout.isTTY === true } } : {}),
   });
-  const metrics = flags.once ? undefined : await metricsFor(controller.config);
-  observer.target = metrics?.observer;
-  observer.configReloaded(true);
   if (flags.once) {
     const statuses = await controller.once();
     // A template that fails to render is bad input, like one that fails to compile: exit 2.
@@ -56,21 +43,23 @@ async function run(flags: RunFlags): Promise<void> {
     onSignal = resolve;
   });
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
-  let endpoint: HttpEndpoint | undefined;
+  const { ServedEndpoint } = await import("../http/endpoint.js");
+  const endpoint = new ServedEndpoint(controller, log, (metrics) => {
+    observer.target = metrics.observer;
+  });
   try {
     // Before start(): /healthz answers 503 while the sources deliver their first view, and a port
     // in use is an E_CONFIG now rather than a surprise later.
-    if (metrics) {
-      const { serveController } = await import("../http/endpoint.js");
-      endpoint = await serveController(controller, metrics, log);
-    }
+    await endpoint.start();
+    observer.configReloaded(true);
+    observer.reloaded = () => void endpoint.follow();
     await controller.start();
     log.info({ config: flags.config, dryRun: flags.dryRun === true }, "lbwatch running");
     log.info({ signal: await stopped }, "stopping");
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
     await controller.close();
-    await endpoint?.close();
+    await endpoint.close();
   }
 }
 

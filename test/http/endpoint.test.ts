@@ -1,8 +1,9 @@
 import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { LateObserver } from "../../src/cli/late-observer.js";
 import { Controller } from "../../src/controller/controller.js";
-import { serveController } from "../../src/http/endpoint.js";
-import { Metrics } from "../../src/metrics/metrics.js";
+import { ServedEndpoint } from "../../src/http/endpoint.js";
 import type { SourceSink } from "../../src/sources/source.js";
 import { createWorkspace, until } from "../cli/lbwatch-process.js";
 import { claimAt, FakeSource } from "../controller/fake-source.js";
@@ -27,25 +28,26 @@ class HeldSource extends FakeSource {
   }
 }
 
+/** A controller and its endpoint, wired as `lbwatch run` wires them (src/cli/run.ts). */
 async function endpointOn(source: FakeSource) {
   const port = await freePort();
   const ws = await createWorkspace({ ports: "8000-8099", extra: `http: { listen: "127.0.0.1:${port}" }` });
   cleanups.push(() => ws.remove());
-  const metrics = new Metrics();
-  const { log } = captureLog();
-  const controller = await Controller.load({
-    configFile: ws.config,
-    log,
-    observer: metrics.observer,
-    sources: () => [source],
-  });
+  const { log, lines } = captureLog();
+  const observer = new LateObserver();
+  const controller = await Controller.load({ configFile: ws.config, log, observer, sources: () => [source] });
   cleanups.push(() => controller.close());
-  const endpoint = await serveController(controller, metrics, log);
-  cleanups.push(async () => endpoint?.close());
-  return { controller, ws, at: { port } };
+  const endpoint = new ServedEndpoint(controller, log, (metrics) => {
+    observer.target = metrics.observer;
+  });
+  await endpoint.start();
+  observer.configReloaded(true);
+  observer.reloaded = () => void endpoint.follow();
+  cleanups.push(() => endpoint.close());
+  return { controller, ws, at: { port }, endpoint, lines };
 }
 
-describe("serveController", () => {
+describe("ServedEndpoint", () => {
   it("answers /healthz 503 with the reason until every source delivered its first view, then 200", async () => {
     const source = new HeldSource([claimAt(8001)]);
     const { controller, at } = await endpointOn(source);
@@ -93,6 +95,35 @@ describe("serveController", () => {
     expect(await reloaded(0)).toBe(true);
     await writeFile(ws.config, (await readFile(ws.config, "utf8")).replace("bogus: 1\n", ""));
     expect(await reloaded(1)).toBe(true);
+  });
+
+  it("follows http.listen across reloads: moved, kept where it was when the new address is in use, closed", async () => {
+    const { controller, ws, at, endpoint, lines } = await endpointOn(new FakeSource());
+    await controller.start();
+    const config = await readFile(ws.config, "utf8");
+    const reloads = () => lines.filter((l) => l.msg === "config reloaded").length;
+    const answers = async (port: number) =>
+      (await fetchPath({ port }, "/healthz").catch(() => undefined))?.status;
+    const next = await freePort();
+    await writeFile(ws.config, config.replace(`127.0.0.1:${at.port}`, `127.0.0.1:${next}`));
+    expect(await until(async () => (await answers(next)) === 200)).toBe(true);
+    expect(await answers(at.port)).toBeUndefined();
+    // An address in use: the endpoint stays, and says why.
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(at.port, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => busy.close(resolve)));
+    const before = reloads();
+    await writeFile(ws.config, config);
+    expect(await until(() => reloads() > before)).toBe(true);
+    expect(
+      await until(() => lines.some((l) => l.msg === "http endpoint not moved: keeping the running one")),
+    ).toBe(true);
+    expect(await answers(next)).toBe(200);
+    expect(endpoint.address).toBe(`127.0.0.1:${next}`);
+    // No http key: nothing listens.
+    await writeFile(ws.config, config.replace(/^http:.*$/m, ""));
+    expect(await until(async () => (await answers(next)) === undefined)).toBe(true);
+    expect(endpoint.address).toBeUndefined();
   });
 
   it("answers 404 for other paths and 405 for other methods; HEAD as GET without a body", async () => {
