@@ -10,7 +10,6 @@ import { backendKey } from "../registry/backend.js";
 import type { RenderContext } from "../render/context.js";
 import { snapshotContext } from "../render/service-lists.js";
 import { DestFile, type WriteMethod } from "./dest-file.js";
-import { renderDiff } from "./dry-run.js";
 import { contextWithout, findCulprits, Quarantine, type Suspect } from "./quarantine.js";
 import type { DesiredState, Renderer, TargetObserver } from "./target.js";
 
@@ -129,10 +128,12 @@ export class RenderedFile {
     return true;
   }
 
-  #printDiff(current: string | undefined, next: string): FileOutcome {
+  async #printDiff(current: string | undefined, next: string): Promise<FileOutcome> {
     if (next === (this.#lastDiffed ?? current)) return "unchanged";
     this.#lastDiffed = next;
     const { out, color } = this.#dryRun as DryRun;
+    // Only --dry-run diffs: every other start-up skips the ~20 ms of importing the diff library.
+    const { renderDiff } = await import("./dry-run.js");
     out.write(renderDiff(this.file.path, current, next, color));
     return "diffed";
   }

@@ -37,9 +37,11 @@ async function packagesOfRun(): Promise<Set<string>> {
 }
 
 describe("lbwatch run start-up", () => {
-  it("imports neither etcd3, execa nor prom-client when the config does not use them", async () => {
+  it("imports neither etcd3, execa, prom-client nor diff when the config and flags do not use them", async () => {
     const packages = await packagesOfRun();
     expect(packages.has("handlebars")).toBe(true);
-    expect(["etcd3", "@grpc/grpc-js", "execa", "prom-client"].filter((p) => packages.has(p))).toEqual([]);
+    expect(["etcd3", "@grpc/grpc-js", "execa", "prom-client", "diff"].filter((p) => packages.has(p))).toEqual(
+      [],
+    );
   });
 });
