@@ -116,8 +116,9 @@ export async function waitConverged(
       haproxyOk: false,
       detail: err.message,
     }));
-    if (c.haproxyOk) haproxyMs ??= Date.now() - started;
-    const more = c.ok && extra ? await extra() : undefined;
+    // A fault's own condition (a refused reload has happened since) is HAProxy's as much as dest's.
+    const more = c.haproxyOk && extra ? await extra() : undefined;
+    if (c.haproxyOk && more === undefined) haproxyMs ??= Date.now() - started;
     if (c.ok && more === undefined) return { ms: Date.now() - started, haproxyMs, reasons };
     detail = more ?? c.detail;
     const kind = (detail ?? "").replace(/ \[.*$| \(.*$/, "");
