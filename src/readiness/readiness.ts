@@ -17,6 +17,10 @@ import { runCheck } from "./checks.js";
 
 const MAX_RUNNING = 32;
 const FIRST_RETRY_MS = 10;
+/** Less time than this left before the deadline: no further attempt is started. */
+const MIN_ATTEMPT_MS = 10;
+
+const logFields = (b: Backend) => ({ service: b.service, backend: b.id, endpoint: b.endpoint });
 
 interface Waiting {
   backend: Backend;
@@ -167,6 +171,12 @@ export class Readiness {
   async #attempt(w: Waiting): Promise<void> {
     const key = backendKey(w.backend);
     const remaining = w.startedAt + w.gate.deadlineMs - performance.now();
+    // A retry that waited in the queue until the deadline was nearly spent would only time out, and
+    // its "timed out after 1 ms" would hide why the earlier attempts failed.
+    if (w.attempts > 0 && remaining < MIN_ATTEMPT_MS) {
+      this.#giveUp(w, key);
+      return;
+    }
     w.abort = new AbortController();
     this.#running++;
     const result = await runCheck(
@@ -181,7 +191,7 @@ export class Readiness {
     if (this.#waiting.get(key) !== w) return;
     w.attempts++;
     w.last = result.detail;
-    const fields = { service: w.backend.service, backend: w.backend.id, endpoint: w.backend.endpoint };
+    const fields = logFields(w.backend);
     const waitedMs = Math.round(performance.now() - w.startedAt);
     if (result.ok) {
       this.#waiting.delete(key);
@@ -201,11 +211,23 @@ export class Readiness {
       w.timer = setTimeout(() => this.#enqueue(w), delay);
       return;
     }
+    this.#giveUp(w, key);
+  }
+
+  #giveUp(w: Waiting, key: string): void {
     this.#waiting.delete(key);
     this.#givenUp.set(key, w);
     const { pid, comm, host } = w.backend;
     this.#log.warn(
-      { ...fields, pid, comm, host, deadlineMs: w.gate.deadlineMs, attempts: w.attempts, last: w.last },
+      {
+        ...logFields(w.backend),
+        pid,
+        comm,
+        host,
+        deadlineMs: w.gate.deadlineMs,
+        attempts: w.attempts,
+        last: w.last,
+      },
       "backend not ready by its deadline: left out until it closes or its source resyncs",
     );
   }

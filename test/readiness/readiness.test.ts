@@ -221,6 +221,22 @@ describe("Readiness", () => {
     expect([b.times.length, w.ready(b.port)]).toEqual([tries, true]);
   });
 
+  it("starts no attempt the deadline leaves no time for: the reason given is the last real one", async () => {
+    const port = await freePort();
+    const w = wired([rule("web", gate({ deadlineMs: 200 }))]);
+    w.listen(claimAt(port));
+    const id = `b127_0_0_1_${port}`;
+    expect(await until(() => w.readiness.status("web", id)?.attempts === 1, 2000)).toBe(true);
+    // The event loop is held past the deadline while the retry waits (a loaded machine).
+    const blockedUntil = performance.now() + 250;
+    while (performance.now() < blockedUntil) {}
+    expect(await until(() => w.lines.some((l) => l.level === 40), 2000)).toBe(true);
+    expect(w.lines.find((l) => l.level === 40)).toMatchObject({
+      attempts: 1,
+      last: "request failed: ECONNREFUSED",
+    });
+  });
+
   it("checks the address a backend is reached on, not only loopback", async () => {
     const port = await freePort();
     const w = wired([rule("web", gate({ deadlineMs: 200 }))]);
