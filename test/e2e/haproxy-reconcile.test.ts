@@ -245,6 +245,8 @@ describeEbpf("lbwatch's account of what it did", () => {
         5000,
       ),
     ).toBe(true);
+    // HAProxy runs the change before lbwatch's log line about it has come through the pipe.
+    await second.waitForLog((l) => l.msg === "target applied", 2000);
     const applied = second.logs().filter((l) => l.msg === "target applied");
     expect(applied.map((l) => [l.added, l.removed])).toEqual([
       [[serverName(extra.port)], [serverName(p.base + 1)]],

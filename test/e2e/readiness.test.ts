@@ -171,7 +171,7 @@ describeEbpf(
       console.log(`redis promoted → PONG through HAProxy: ${Date.now() - promoted} ms`);
       expect(await redisCli(bind, "set", "lbwatch", "ready")).toBe("OK");
       expect(await redisCli(redisPort, "get", "lbwatch")).toBe("ready");
-      expect(h.run.logs().find((l) => l.msg === "backend ready")).toMatchObject({
+      expect(await h.run.waitForLog((l) => l.msg === "backend ready", 2000)).toMatchObject({
         service: "redis",
         backend: `b127_0_0_1_${redisPort}`,
       });
