@@ -64,6 +64,10 @@ export class DrainQueue {
     return this.#servers.has(key);
   }
 
+  keys(): Iterable<string> {
+    return this.#servers.keys();
+  }
+
   add(key: string, ref: ServerRef): void {
     this.#forget(key);
     this.#servers.set(key, { ref, giveUpAt: Date.now() + this.#limitMs, deleting: true });

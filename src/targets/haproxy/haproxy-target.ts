@@ -45,11 +45,12 @@ import {
   type RunningServer,
   serverKey,
 } from "./live-plan.js";
+import { compareRender } from "./render-match.js";
 import type { ServerState } from "./runtime-answers.js";
 import { RuntimeClient } from "./runtime-client.js";
 import type { AdminState, ServerRef, ServerSpec } from "./runtime-commands.js";
 import { RuntimeConnection } from "./runtime-connection.js";
-import { notAddable, type ParsedConfig, parseConfig, sameOptions } from "./server-lines.js";
+import { type ConfigOutline, notAddable, type ParsedConfig, parseConfig } from "./server-lines.js";
 
 /** A HAProxy whose sockets are absent or refuse connections is not running (yet). */
 const NOT_RUNNING = /ENOENT|ECONNREFUSED/;
@@ -79,7 +80,7 @@ const specOf = (line: { proxy: string; name: string; address: string; options: s
   options: line.options,
 });
 
-const restOf = (parsed: ParsedConfig) => parsed.rest.map((r) => r.text).join("\n");
+const restOf = (outline: ConfigOutline) => outline.rest.map((r) => r.text).join("\n");
 
 export class HaproxyTarget implements Target {
   readonly name: string;
@@ -575,8 +576,8 @@ export class HaproxyTarget implements Target {
     }
     // A render of 100,000 backends is a few hundred ms of work: a live change may go in between.
     await yieldTurn();
-    const parsed = parseConfig(text);
-    const rest = restOf(parsed);
+    const { outline, matches } = compareRender(text, this.#known, this.#drains);
+    const rest = restOf(outline);
     if (this.#pid !== undefined && this.#runningRest !== undefined && rest !== this.#runningRest) {
       this.#reloadReason ??= "the config changed outside the servers of its backends";
     }
@@ -585,9 +586,8 @@ export class HaproxyTarget implements Target {
       await this.#lock.run(() => this.#reload(reason, rest));
       return;
     }
-    await yieldTurn();
     // A render whose servers differ from what the live lane knows runs: only a full reconcile tells why.
-    if (version === this.#version && !this.#full && !this.#knownMatches(parsed)) {
+    if (version === this.#version && !this.#full && !matches) {
       this.#log.debug("the servers of the render differ from what the live lane applied: reconciling");
       this.#full = true;
       this.#live.wake();
@@ -662,20 +662,6 @@ export class HaproxyTarget implements Target {
       servers.set(key, specOf(line));
     }
     return reload === undefined ? { servers } : { servers, reload };
-  }
-
-  #knownMatches(parsed: ParsedConfig): boolean {
-    for (const [key, line] of parsed.servers) {
-      const known = this.#known.get(key);
-      if (!known || this.#drains.has(key) || (known.options && !sameOptions(known.options, line.options))) {
-        return false;
-      }
-    }
-    for (const [key, known] of this.#known) {
-      if (parsed.proxies.has(known.backend) && !parsed.servers.has(key) && !this.#drains.has(key))
-        return false;
-    }
-    return true;
   }
 
   #memory(): Memory {

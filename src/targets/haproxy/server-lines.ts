@@ -47,8 +47,8 @@ const SECTIONS = new Set([
 const PROXIES_WITH_SERVERS = new Set(["backend", "listen"]);
 
 const QUOTES = /["'\\]/;
-/** A server line: name, address and the options after them. */
-const SERVER_LINE = /^server\s+(\S+)\s+(\S+)\s*(.*)$/;
+/** A server line: name, address and the options after them (`d`: where each part starts and ends). */
+const SERVER_LINE = /^server\s+(\S+)\s+(\S+)\s*(.*)$/d;
 
 /** Strips a comment unless the line quotes or escapes anything (then it is compared as written). */
 function meaningful(raw: string): string {
@@ -57,42 +57,172 @@ function meaningful(raw: string): string {
 }
 
 /**
- * O(lines), once per render of the whole config (the file lane, a full reconcile): 100,000 server
- * lines are the case to keep fast, so a server line is read by one regex and lines with the same
- * options share one array.
+ * A server line of a backend or listen section as positions in `text`, so that a caller comparing
+ * 100,000 of them with what runs allocates nothing per line but what it keeps (the file lane
+ * allocated ~50 MiB per pass at 100,000 when every line became strings and an object). The scanner
+ * passes one object, reused for every line: read it inside the callback, do not keep it.
  */
-export function parseConfig(text: string): ParsedConfig {
-  const parsed: ParsedConfig = { servers: new Map(), proxies: new Set(), rest: [], defaultServer: new Set() };
-  const optionLists = new Map<string, string[]>();
+export interface ServerSpan {
+  proxy: string;
+  /** The whole config, or the line alone (`plain` false: a line with other blanks or non-ASCII). */
+  text: string;
+  plain: boolean;
+  nameStart: number;
+  nameEnd: number;
+  addressStart: number;
+  addressEnd: number;
+  optionsStart: number;
+  optionsEnd: number;
+  /** 1-based line number in its render. */
+  line: number;
+}
+
+/** A config without its server lines. */
+export type ConfigOutline = Omit<ParsedConfig, "servers">;
+
+const SPACE = 32;
+const TAB = 9;
+const isBlank = (code: number) => code === SPACE || code === TAB;
+
+/**
+ * Where a line needs the regex path: quotes and escapes (compared as written), other control
+ * characters and non-ASCII (what counts as blank in `trim` and `\s`). Else -1, or where its comment starts.
+ */
+const SLOW = -2;
+function commentAt(text: string, start: number, end: number): number {
+  let hash = -1;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 || c === 39 || c === 92 || c > 126 || (c < SPACE && c !== TAB)) return SLOW;
+    if (c === 35 && hash < 0) hash = i;
+  }
+  return hash;
+}
+
+/**
+ * O(lines), once per render of the whole config (the file lane, a full reconcile): calls `server`
+ * for every server line of a backend or listen section and returns every other meaningful line.
+ * Plain lines (ASCII, blanks only spaces and tabs, no quotes) are read by position; the rest as
+ * strings by the regex, with the same result.
+ */
+export function scanConfig(text: string, server: (span: Readonly<ServerSpan>) => void): ConfigOutline {
+  const outline: ConfigOutline = { proxies: new Set(), rest: [], defaultServer: new Set() };
+  const span: ServerSpan = {
+    proxy: "",
+    text,
+    plain: true,
+    nameStart: 0,
+    nameEnd: 0,
+    addressStart: 0,
+    addressEnd: 0,
+    optionsStart: 0,
+    optionsEnd: 0,
+    line: 0,
+  };
   let section = "";
-  let proxy = "";
-  text.split("\n").forEach((raw, index) => {
-    const line = index + 1;
-    const content = meaningful(raw);
-    if (content === "") return;
-    const server = content.startsWith("server") && PROXIES_WITH_SERVERS.has(section) && !QUOTES.test(content);
-    const match = server ? SERVER_LINE.exec(content) : null;
-    if (match) {
-      const [, name = "", address = "", rest = ""] = match;
-      let options = optionLists.get(rest);
-      if (!options) {
-        options = rest === "" ? [] : rest.split(/\s+/);
-        optionLists.set(rest, options);
-      }
-      parsed.servers.set(`${proxy}/${name}`, { proxy, name, address, options, line });
-      return;
-    }
+  const other = (content: string, line: number) => {
     const [keyword = "", ...args] = content.split(/\s+/);
     if (SECTIONS.has(keyword)) {
       section = keyword;
-      proxy = args[0] ?? "";
-      if (PROXIES_WITH_SERVERS.has(keyword)) parsed.proxies.add(proxy);
+      span.proxy = args[0] ?? "";
+      if (PROXIES_WITH_SERVERS.has(keyword)) outline.proxies.add(span.proxy);
     } else if (keyword === "default-server") {
-      parsed.defaultServer.add(section === "defaults" ? "*" : proxy);
+      outline.defaultServer.add(section === "defaults" ? "*" : span.proxy);
     }
-    parsed.rest.push({ text: content, line });
+    outline.rest.push({ text: content, line });
+  };
+  const inProxy = () => PROXIES_WITH_SERVERS.has(section);
+  let line = 0;
+  for (let start = 0; start <= text.length; start++) {
+    line++;
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    const from = start;
+    start = end;
+    const hash = commentAt(text, from, end);
+    if (hash === SLOW) {
+      const content = meaningful(text.slice(from, end));
+      if (content === "") continue;
+      const serverLike = inProxy() && content.startsWith("server") && !QUOTES.test(content);
+      const match = serverLike ? SERVER_LINE.exec(content) : null;
+      if (!match?.indices) {
+        other(content, line);
+        continue;
+      }
+      const [, name = [0, 0], address = [0, 0], options = [0, 0]] = match.indices;
+      Object.assign(span, { text: content, plain: false, line });
+      [span.nameStart, span.nameEnd] = name;
+      [span.addressStart, span.addressEnd] = address;
+      [span.optionsStart, span.optionsEnd] = options;
+      server(span);
+      span.text = text;
+      continue;
+    }
+    let i = from;
+    let last = hash < 0 ? end : hash;
+    while (i < last && isBlank(text.charCodeAt(i))) i++;
+    while (last > i && isBlank(text.charCodeAt(last - 1))) last--;
+    if (i === last) continue;
+    if (inProxy() && i + 6 < last && text.startsWith("server", i) && isBlank(text.charCodeAt(i + 6))) {
+      let p = i + 6;
+      while (p < last && isBlank(text.charCodeAt(p))) p++;
+      span.nameStart = p;
+      while (p < last && !isBlank(text.charCodeAt(p))) p++;
+      span.nameEnd = p;
+      while (p < last && isBlank(text.charCodeAt(p))) p++;
+      span.addressStart = p;
+      while (p < last && !isBlank(text.charCodeAt(p))) p++;
+      span.addressEnd = p;
+      if (span.addressEnd > span.addressStart) {
+        while (p < last && isBlank(text.charCodeAt(p))) p++;
+        span.optionsStart = p;
+        span.optionsEnd = last;
+        span.plain = true;
+        span.line = line;
+        server(span);
+        continue;
+      }
+    }
+    other(text.slice(i, last), line);
+  }
+  return outline;
+}
+
+export const spanName = (s: Readonly<ServerSpan>): string => s.text.slice(s.nameStart, s.nameEnd);
+
+/** The span's options are `options`, in that order: compared in place, without splitting the line. */
+export function spanHasOptions(s: Readonly<ServerSpan>, options: readonly string[]): boolean {
+  const { text, optionsEnd: end } = s;
+  if (!s.plain) return sameOptions(splitOptions(text.slice(s.optionsStart, end)), options);
+  let p = s.optionsStart;
+  for (const option of options) {
+    if (option === "" || !text.startsWith(option, p)) return false;
+    p += option.length;
+    if (p > end || (p < end && !isBlank(text.charCodeAt(p)))) return false;
+    while (p < end && isBlank(text.charCodeAt(p))) p++;
+  }
+  return p >= end;
+}
+
+const splitOptions = (text: string): string[] => (text === "" ? [] : text.split(/\s+/));
+
+/** Every server line as a record (a full reconcile, dest at adoption, the live lane's small renders). */
+export function parseConfig(text: string): ParsedConfig {
+  const servers = new Map<string, ServerLine>();
+  // Lines with the same options share one array.
+  const optionLists = new Map<string, string[]>();
+  const outline = scanConfig(text, (s) => {
+    const name = spanName(s);
+    const rest = s.text.slice(s.optionsStart, s.optionsEnd);
+    let options = optionLists.get(rest);
+    if (!options) {
+      options = splitOptions(rest);
+      optionLists.set(rest, options);
+    }
+    const address = s.text.slice(s.addressStart, s.addressEnd);
+    servers.set(`${s.proxy}/${name}`, { proxy: s.proxy, name, address, options, line: s.line });
   });
-  return parsed;
+  return { servers, ...outline };
 }
 
 /** The same options in the same order: compared in place, as the file lane does for every server of a pass. */
