@@ -73,13 +73,6 @@ interface Desired {
   rest: string;
 }
 
-const specOf = (line: { proxy: string; name: string; address: string; options: string[] }): ServerSpec => ({
-  backend: line.proxy,
-  name: line.name,
-  address: line.address,
-  options: line.options,
-});
-
 const restOf = (outline: ConfigOutline) => outline.rest.map((r) => r.text).join("\n");
 
 export class HaproxyTarget implements Target {
@@ -108,7 +101,7 @@ export class HaproxyTarget implements Target {
   /** What lbwatch knows runs, by backend/name; trusted only while #full is false. */
   readonly #known = new KnownServers();
   /** Server options of the file HAProxy last loaded, by key (what `show servers state` cannot show). */
-  #loaded = new Map<string, readonly string[]>();
+  #loaded: ReadonlyMap<string, { options: readonly string[] }> = new Map();
   readonly #operator = new Map<string, Exclude<AdminState, "ready">>();
   /** HAProxy's worker pid when last reconciled: another one means it restarted or reloaded. */
   #pid: number | undefined;
@@ -290,7 +283,7 @@ export class HaproxyTarget implements Target {
       this.#known.reset(
         live.map((s) => {
           const key = serverKey(s);
-          const options = this.#known.get(key)?.options ?? this.#loaded.get(key);
+          const options = this.#known.get(key)?.options ?? this.#loaded.get(key)?.options;
           const running: RunningServer = { ...s, ...(options ? { options } : {}) };
           return running;
         }),
@@ -362,9 +355,7 @@ export class HaproxyTarget implements Target {
     const dest = await this.#file.file.content(true);
     const parsed = dest === undefined ? undefined : parseConfig(dest);
     this.#runningRest = parsed && restOf(parsed);
-    this.#loaded = new Map(
-      [...(parsed?.servers.values() ?? [])].map((l) => [`${l.proxy}/${l.name}`, l.options]),
-    );
+    this.#loaded = parsed?.servers ?? new Map();
     this.#known.reset();
     if (this.#pid !== undefined)
       this.#log.info({ pid, was: this.#pid }, "HAProxy is another process now: reconciling");
@@ -640,9 +631,7 @@ export class HaproxyTarget implements Target {
   }
 
   #desiredOf(parsed: ParsedConfig): Desired {
-    const servers = new Map<string, ServerSpec>();
-    for (const [key, line] of parsed.servers) servers.set(key, specOf(line));
-    return { servers, proxies: parsed.proxies, rest: restOf(parsed) };
+    return { servers: parsed.servers, proxies: parsed.proxies, rest: restOf(parsed) };
   }
 
   /** The server lines the template renders for just `backends` (static servers left out). */
@@ -659,7 +648,7 @@ export class HaproxyTarget implements Target {
     for (const [key, line] of parsed.servers) {
       if (this.#static.keys.has(key)) continue;
       reload ??= notAddable(line, parsed.defaultServer);
-      servers.set(key, specOf(line));
+      servers.set(key, line);
     }
     return reload === undefined ? { servers } : { servers, reload };
   }

@@ -5,15 +5,10 @@
  * exactly (when not, the reason says which line, so the reload is explained in the log).
  */
 import { unsupportedOption } from "./dynamic-server-keywords.js";
-import { SAFE_ADDRESS, SAFE_NAME } from "./runtime-commands.js";
+import { SAFE_ADDRESS, SAFE_NAME, type ServerSpec } from "./runtime-commands.js";
 
-export interface ServerLine {
-  /** The backend (or listen section) the server belongs to. */
-  proxy: string;
-  name: string;
-  /** As written: `127.0.0.1:8001`, `::1:8001`, `[::1]:8001`. */
-  address: string;
-  options: string[];
+/** A server line as `add server` would take it, and where it is. */
+export interface ServerLine extends ServerSpec {
   /** 1-based line number in its render. */
   line: number;
 }
@@ -220,7 +215,7 @@ export function parseConfig(text: string): ParsedConfig {
       optionLists.set(rest, options);
     }
     const address = s.text.slice(s.addressStart, s.addressEnd);
-    servers.set(`${s.proxy}/${name}`, { proxy: s.proxy, name, address, options, line: s.line });
+    servers.set(`${s.proxy}/${name}`, { backend: s.proxy, name, address, options, line: s.line });
   });
   return { servers, ...outline };
 }
@@ -232,11 +227,11 @@ export function sameOptions(a: readonly string[], b: readonly string[]): boolean
 
 /** Why a server line cannot be created with `add server`, or undefined when it can. */
 export function notAddable(server: ServerLine, defaultServer: Set<string>): string | undefined {
-  const where = `line ${server.line}: server ${server.proxy}/${server.name}`;
-  if (!SAFE_NAME.test(server.proxy) || !SAFE_NAME.test(server.name) || !SAFE_ADDRESS.test(server.address)) {
+  const where = `line ${server.line}: server ${server.backend}/${server.name}`;
+  if (!SAFE_NAME.test(server.backend) || !SAFE_NAME.test(server.name) || !SAFE_ADDRESS.test(server.address)) {
     return `${where} has characters lbwatch does not send to the Runtime API`;
   }
-  if (defaultServer.has("*") || defaultServer.has(server.proxy)) {
+  if (defaultServer.has("*") || defaultServer.has(server.backend)) {
     return `${where} is under a default-server line, which "add server" does not apply`;
   }
   const option = unsupportedOption(server.options);

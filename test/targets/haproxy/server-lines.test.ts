@@ -24,8 +24,8 @@ describe("parseConfig", () => {
       ),
     );
     expect([...parsed.servers.values()]).toEqual([
-      { proxy: "be_web", name: "s1", address: "127.0.0.1:8001", options: ["weight", "5"], line: 6 },
-      { proxy: "li", name: "s2", address: "[::1]:8002", options: [], line: 8 },
+      { backend: "be_web", name: "s1", address: "127.0.0.1:8001", options: ["weight", "5"], line: 6 },
+      { backend: "li", name: "s2", address: "[::1]:8002", options: [], line: 8 },
     ]);
     expect(parsed.rest.map((r) => r.text)).toEqual([
       "global",
