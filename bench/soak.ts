@@ -55,6 +55,8 @@ interface FaultRecord {
   note?: string;
   /** Converged late or not at all: why the comparisons failed meanwhile, by kind. */
   failedComparisons?: Record<string, number>;
+  /** A late fault: what the last failed comparison saw. */
+  lastFailure?: string;
   window: [number, number];
 }
 
@@ -157,11 +159,13 @@ async function soak(dir: string) {
         ...(c.ms !== undefined ? { convergeMs: c.ms } : { detail: c.detail }),
         ...(c.haproxyMs !== undefined ? { haproxyMs: c.haproxyMs } : {}),
         ...(end.note ? { note: end.note } : {}),
-        ...(isLate(c.haproxyMs, c.ms) ? { failedComparisons: c.reasons } : {}),
+        ...(isLate(c.haproxyMs, c.ms) ? { failedComparisons: c.reasons, lastFailure: c.detail } : {}),
         window: [t0, t1 + (c.ms ?? BOUND_MS)],
       });
-      const late = records.at(-1)?.failedComparisons;
-      const why = late ? ` (failed comparisons: ${JSON.stringify(late)})` : "";
+      const late = records.at(-1);
+      const why = late?.failedComparisons
+        ? ` (failed comparisons: ${JSON.stringify(late.failedComparisons)}; the last: ${late.lastFailure})`
+        : "";
       console.error(
         `[soak] ${kind} at ${records.at(-1)?.atS} s: HAProxy converged ${c.haproxyMs ?? "NOT"} ms, dest ${c.ms ?? `NOT (${c.detail})`} ms${why}`,
       );

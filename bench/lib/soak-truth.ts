@@ -119,7 +119,10 @@ export async function waitConverged(
     // A fault's own condition (a refused reload has happened since) is HAProxy's as much as dest's.
     const more = c.haproxyOk && extra ? await extra() : undefined;
     if (c.haproxyOk && more === undefined) haproxyMs ??= Date.now() - started;
-    if (c.ok && more === undefined) return { ms: Date.now() - started, haproxyMs, reasons };
+    if (c.ok && more === undefined) {
+      // The last failure says what was still wrong just before it converged (names and states).
+      return { ms: Date.now() - started, haproxyMs, reasons, ...(detail === undefined ? {} : { detail }) };
+    }
     detail = more ?? c.detail;
     const kind = (detail ?? "").replace(/ \[.*$| \(.*$/, "");
     reasons[kind] = (reasons[kind] ?? 0) + 1;

@@ -6,7 +6,8 @@
  */
 import type { EtcdConnection } from "../config/types.js";
 import type { Logger } from "../log.js";
-import { type EtcdAccess, explainEtcdError, quickKind } from "./failure.js";
+import { errorText } from "./client.js";
+import { type EtcdAccess, type EtcdFailure, explainEtcdError, quickKind } from "./failure.js";
 
 export interface EtcdFailureLogOptions {
   connection: EtcdConnection;
@@ -24,6 +25,7 @@ export class EtcdFailureLog {
   #logged: string | undefined;
   /** Bumped by recovered(): an explanation still in flight for an older failure is dropped. */
   #generation = 0;
+  #explained: EtcdFailure | undefined;
 
   constructor(options: EtcdFailureLogOptions) {
     this.#o = options;
@@ -37,6 +39,7 @@ export class EtcdFailureLog {
     const generation = this.#generation;
     await explainEtcdError(err, this.#o.connection, this.#o.access).then((failure) => {
       if (generation !== this.#generation) return;
+      this.#explained = failure;
       const what = failure.kind === "unreachable" ? "etcd unreachable" : "etcd refused the connection";
       this.#o.log.warn(
         { endpoints: this.#o.connection.endpoints, ...failure, ...this.#o.fields?.() },
@@ -45,8 +48,19 @@ export class EtcdFailureLog {
     });
   }
 
+  /**
+   * One line for status: the explained failure when `err` is of the kind last explained (gRPC's own
+   * text for a refused handshake says only "No connection established"), else the error's text.
+   */
+  detail(err: unknown): string {
+    const explained = this.#explained;
+    const sameKind = explained && (quickKind(err) ?? "connection") === this.#logged;
+    return sameKind ? `${explained.error}; check ${explained.check}` : errorText(err);
+  }
+
   recovered(): void {
     this.#logged = undefined;
+    this.#explained = undefined;
     this.#generation++;
   }
 }

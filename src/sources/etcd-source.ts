@@ -197,8 +197,12 @@ class EtcdSource implements Source {
       this.#setState("ok");
     } catch (err) {
       if (generation !== this.#generation) return;
-      this.#setState("stale", errorText(err));
-      const logged = this.#failures.failed(err);
+      const failures = this.#failures;
+      this.#setState("stale", failures.detail(err));
+      const logged = failures.failed(err).then(() => {
+        // The explanation arrives after a handshake of its own: status says it from then on.
+        if (generation === this.#generation && this.#state === "stale") this.#detail = failures.detail(err);
+      });
       if (this.#once) return logged;
       this.#retryTimer = setTimeout(() => void this.#relist("reconnect"), this.#backoff.next());
     }

@@ -18,10 +18,10 @@ export class Backoff {
     this.#options = options;
   }
 
-  /** The delay before the next try, counting this failure. */
-  next(): number {
+  /** The delay before the next try, counting this failure; `capMs` lowers the ceiling for this one. */
+  next(capMs = Number.POSITIVE_INFINITY): number {
     const { firstMs, maxMs, random = Math.random } = this.#options;
-    const ceiling = Math.min(maxMs, firstMs * 2 ** this.#failures);
+    const ceiling = Math.min(maxMs, capMs, firstMs * 2 ** this.#failures);
     this.#failures++;
     return Math.round(ceiling * (0.5 + random() / 2));
   }

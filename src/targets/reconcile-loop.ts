@@ -10,6 +10,14 @@ import type { Logger } from "../log.js";
 import { Backoff, DEFAULT_BACKOFF } from "./backoff.js";
 
 const DOWN_MAX_MS = 1000;
+/**
+ * A failing pass is retried at most this often when it is cheap, and backs off further only as far
+ * as keeps its retries to a tenth of the time: a reload refused for a while and retried at the full
+ * 5 s could come back up to 5 s after the cause was fixed (the fault soak's late convergences), where
+ * its cost (a `haproxy -c` of 100,000 servers takes a core for a second) is what the backoff spares.
+ */
+const CHEAP_RETRY_MS = 1000;
+const RETRY_COST_RATIO = 10;
 
 export type LoopState = "starting" | "ok" | "retrying" | "lb-down";
 
@@ -100,11 +108,12 @@ export class ReconcileLoop {
   async #loop(): Promise<void> {
     while (this.#dirty && !this.#closed) {
       this.#dirty = false;
+      const started = Date.now();
       try {
         await this.#run();
         this.#succeeded();
       } catch (err) {
-        this.#failed(err);
+        this.#failed(err, Date.now() - started);
         return;
       }
     }
@@ -121,12 +130,13 @@ export class ReconcileLoop {
     this.#status = { state: "ok", since: Date.now(), failures: 0 };
   }
 
-  #failed(err: unknown): void {
+  #failed(err: unknown, passMs: number): void {
     const error = isLbwatchError(err)
       ? err
       : new LbwatchError("E_WRITE", `unexpected failure: ${String(err)}`, { cause: err });
     const state: LoopState = error instanceof LoadBalancerDown ? "lb-down" : "retrying";
-    const delayMs = (state === "lb-down" ? this.#downBackoff : this.#backoff).next();
+    const capMs = Math.max(CHEAP_RETRY_MS, RETRY_COST_RATIO * passMs);
+    const delayMs = (state === "lb-down" ? this.#downBackoff : this.#backoff).next(capMs);
     const was = this.#status;
     const now = Date.now();
     const changed = was.state !== state || was.lastError?.code !== error.code;

@@ -19,6 +19,7 @@ import {
   type Workspace,
 } from "../cli/lbwatch-process.js";
 import { describeEbpf } from "../helpers/ebpf.js";
+import { fetchPath, freePort } from "../helpers/endpoint.js";
 import { type EtcdCluster, startEtcd } from "../helpers/etcd.js";
 import { startListenerProcess } from "../helpers/listener-process.js";
 import { createTestPki, type KeyPair, type TestPki } from "../helpers/test-pki.js";
@@ -61,11 +62,15 @@ function etcdYaml(options: { pair?: KeyPair | null; passwordFile?: string; prefi
   return `{ endpoints: ${JSON.stringify(etcd.endpoints)}, prefix: ${options.prefix ?? PREFIX}, tls: { ca: ${pki.ca}${cert} }, auth: { username: lb, passwordFile: ${password} } }`;
 }
 
-async function workspace(slot: number, etcdSettings: string): Promise<{ base: number; ws: Workspace }> {
+async function workspace(
+  slot: number,
+  etcdSettings: string,
+  more = "",
+): Promise<{ base: number; ws: Workspace }> {
   const base = portBlock(slot);
   const ws = await createWorkspace({
     ports: `${base}-${base + 99}`,
-    extra: `sources:\n  - etcd: ${etcdSettings}`,
+    extra: `sources:\n  - etcd: ${etcdSettings}\n${more}`,
   });
   cleanups.push(() => ws.remove());
   return { base, ws };
@@ -133,10 +138,23 @@ describe("lbwatch run refused by etcd", () => {
     const rotated = { cert: join(dir, "rotated.crt"), key: join(dir, "rotated.key") };
     await copyFile(pki.stranger.cert, rotated.cert);
     await copyFile(pki.stranger.key, rotated.key);
-    const { ws } = await workspace(42, etcdYaml({ pair: rotated }));
+    const httpPort = await freePort();
+    const { ws } = await workspace(
+      42,
+      etcdYaml({ pair: rotated }),
+      `http: { listen: "127.0.0.1:${httpPort}" }`,
+    );
     const run = await startRun(ws, [], { timeoutMs: 90_000 });
     cleanups.push(() => run.stop());
     const line = await run.waitForLog((l) => l.msg === REFUSED_RUN, 30_000);
+    // Status says what the log says, not gRPC's "No connection established".
+    const status = JSON.parse((await fetchPath({ port: httpPort }, "/status")).body) as {
+      sources: { kind: string; state: string; detail?: string }[];
+    };
+    expect(status.sources.find((s) => s.kind === "etcd")).toMatchObject({
+      state: "stale",
+      detail: `${line.error}; check ${line.check}`,
+    });
     // TLS 1.3: etcd's refusal arrives as an alert after the client's side of the handshake.
     expect(line).toMatchObject({
       kind: "tls",
