@@ -3,6 +3,7 @@
  * restart or crash, its own or HAProxy's, instead of trusting what it applied last.
  */
 import { readFile, rename } from "node:fs/promises";
+import { connect, createServer } from "node:net";
 import { execa } from "execa";
 import { afterEach, expect, it } from "vitest";
 import { compileTemplate } from "../../src/render/template.js";
@@ -196,6 +197,41 @@ describeEbpf("lbwatch and what an operator or a script does to HAProxy behind it
     expect(await until(gone, 5000)).toBe(true);
     a = await backend(p.base + 1);
     // Not taken for an operator's maintenance when lbwatch saw HAProxy again.
+    expect(await until(async () => (await p.routable()).includes(name), 3000)).toBe(true);
+    expect(await served(p, a.port)).toBe(true);
+  });
+
+  it("routes a server whose enable was lost with its connection, instead of keeping it in the maintenance add server made", async () => {
+    const p = await pair(51);
+    await p.startHaproxy(await renderEmpty(p));
+    // lbwatch reaches HAProxy through a proxy that drops the connection instead of passing on the
+    // first `enable server`: the add has run, the enable has not.
+    const socket = `${p.dir}/admin.sock`;
+    const real = `${socket}.real`;
+    await rename(socket, real);
+    let armed = true;
+    const proxy = createServer({ allowHalfOpen: true }, (client) => {
+      const upstream = connect({ path: real, allowHalfOpen: true });
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on("data", (chunk) => {
+        if (!armed || !chunk.toString().includes("enable server")) return void upstream.write(chunk);
+        armed = false;
+        drop();
+      });
+      upstream.on("data", (chunk) => client.write(chunk));
+      client.on("end", () => upstream.end());
+      upstream.on("end", () => client.end());
+      for (const end of [client, upstream]) end.on("error", drop);
+    });
+    await new Promise<void>((resolve) => proxy.listen(socket, resolve));
+    cleanups.push(() => new Promise((resolve) => proxy.close(resolve)));
+    await p.startLbwatch();
+    const a = await backend(p.base + 1);
+    const name = serverName(a.port);
+    expect(await until(async () => !armed, 3000)).toBe(true);
     expect(await until(async () => (await p.routable()).includes(name), 3000)).toBe(true);
     expect(await served(p, a.port)).toBe(true);
   });

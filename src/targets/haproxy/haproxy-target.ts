@@ -103,6 +103,8 @@ export class HaproxyTarget implements Target {
   /** Server options of the file HAProxy last loaded, by key (what `show servers state` cannot show). */
   #loaded: ReadonlyMap<string, { options: readonly string[] }> = new Map();
   readonly #operator = new Map<string, Exclude<AdminState, "ready">>();
+  /** Added by lbwatch, enable not yet acknowledged: see Memory.enabling. */
+  readonly #enabling = new Set<string>();
   /** HAProxy's worker pid when last reconciled: another one means it restarted or reloaded. */
   #pid: number | undefined;
   /** Non-server lines of the config HAProxy runs, when known. */
@@ -292,6 +294,7 @@ export class HaproxyTarget implements Target {
       this.#loaded = new Map();
       const inMaintenance = new Set(live.filter((s) => s.adminState & ADMIN_FMAINT).map(serverKey));
       this.#drains.retain((key) => inMaintenance.has(key));
+      for (const key of this.#enabling) if (!inMaintenance.has(key)) this.#enabling.delete(key);
       await this.#inheritDrains(live);
       const plan = planFull(desired.servers, desired.proxies, [...this.#known.values()], this.#memory());
       times.lap("plan");
@@ -399,12 +402,17 @@ export class HaproxyTarget implements Target {
     }
     const enabled = plan.add.filter((a) => a.state !== "maint").map((a) => a.spec);
     const parked = plan.add.filter((a) => a.state === "maint").map((a) => a.spec);
+    // Before the adds go out: if the connection drops between an add and its enable, the server
+    // runs in the maintenance it was created in, and that must not be taken for an operator's.
+    for (const spec of enabled) this.#enabling.add(serverKey(spec));
     const results = [
       ...(await this.#client.addServers(enabled)),
       ...(await this.#client.addServers(parked, { enable: false })),
     ];
     for (const result of results) {
       const key = serverKey(result.server);
+      // An answer came for each command: whatever runs now is what the acks say.
+      this.#enabling.delete(key);
       if (result.outcome.status !== "ok") {
         fail(key, result);
         continue;
@@ -441,6 +449,7 @@ export class HaproxyTarget implements Target {
           fail(key, result);
           continue;
         }
+        if (state === "ready") this.#enabling.delete(key);
         const known = this.#known.get(key);
         if (known) {
           known.adminState =
@@ -654,7 +663,7 @@ export class HaproxyTarget implements Target {
   }
 
   #memory(): Memory {
-    return { draining: this.#drains, operator: this.#operator };
+    return { draining: this.#drains, enabling: this.#enabling, operator: this.#operator };
   }
 
   /** A Runtime API call; a socket that is absent or refuses means HAProxy is not running. */

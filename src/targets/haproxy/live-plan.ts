@@ -34,6 +34,11 @@ export interface RunningServer extends ServerRef {
 export interface Memory {
   /** Servers lbwatch took out of rotation to delete them. */
   readonly draining: { has(key: string): boolean };
+  /**
+   * Servers lbwatch added whose enable it has not seen acknowledged (the connection was lost in
+   * between): their maintenance is the one `add server` starts them in, lbwatch's, not an operator's.
+   */
+  readonly enabling: { has(key: string): boolean };
   /** Servers an operator put in maintenance or drain, by key, until they set them ready. */
   readonly operator: ReadonlyMap<string, Exclude<AdminState, "ready">>;
 }
@@ -105,7 +110,7 @@ function planDesired(spec: ServerSpec, running: RunningServer | undefined, memor
     return;
   }
   // Maintenance is lbwatch's own when it is deleting the server or its line said `disabled`.
-  const ours = draining || isDisabled(running.options);
+  const ours = draining || memory.enabling.has(key) || isDisabled(running.options);
   if (maint && ours && !memory.operator.has(key)) plan.ready.push(spec);
 }
 
@@ -120,7 +125,8 @@ export function planFull(
   const running = new Map(live.map((s) => [serverKey(s), s]));
   for (const [key, spec] of desired) {
     const now = running.get(key);
-    if (!now || memory.draining.has(key) || isDisabled(spec.options) || isDisabled(now.options)) continue;
+    const lbwatchs = memory.draining.has(key) || memory.enabling.has(key);
+    if (!now || lbwatchs || isDisabled(spec.options) || isDisabled(now.options)) continue;
     // Maintenance or drain lbwatch did not set is the operator's.
     if (now.adminState & ADMIN_FMAINT) plan.operatorSeen.set(key, "maint");
     else if (now.adminState & ADMIN_FDRAIN) plan.operatorSeen.set(key, "drain");

@@ -27,6 +27,7 @@ const running = (name: string, port: number, adminState = 0, options?: string[])
 });
 const memory = (draining: string[] = [], operator: [string, "maint" | "drain"][] = []): Memory => ({
   draining: new Set(draining),
+  enabling: new Set(),
   operator: new Map(operator),
 });
 const desired = (...specs: ServerSpec[]) => new Map(specs.map((s) => [`${s.backend}/${s.name}`, s]));
@@ -57,6 +58,15 @@ describe("planFull", () => {
       memory(["be_web/a", "be_web/b"]),
     );
     expect(plan.remove).toEqual([running("b", 2)]);
+  });
+
+  it("sets ready a server it added whose enable was lost, instead of taking its maintenance for an operator's", () => {
+    const live = [running("a", 1, ADMIN_FMAINT), running("b", 2, ADMIN_FMAINT)];
+    const plan = planFull(desired(spec("a", 1), spec("b", 2)), managed, live, {
+      ...memory(),
+      enabling: new Set(["be_web/a"]),
+    });
+    expect([plan.ready, [...plan.operatorSeen]]).toEqual([[spec("a", 1)], [["be_web/b", "maint"]]]);
   });
 
   it("respects an operator's maintenance and drain, and forgets them once the operator sets ready", () => {
