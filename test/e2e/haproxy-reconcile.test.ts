@@ -27,6 +27,46 @@ async function pair(slot: number, options?: Parameters<typeof startPair>[1]): Pr
   return p;
 }
 
+/**
+ * Puts a proxy between lbwatch and HAProxy's admin socket that drops the connection instead of
+ * passing on the first `enable server`: the add has run, the enable has not. `refuseAfter`: then it
+ * refuses every connection until `open()` (HAProxy out of lbwatch's reach).
+ */
+async function cutFirstEnable(p: Pair, options: { refuseAfter?: boolean } = {}) {
+  const socket = `${p.dir}/admin.sock`;
+  const real = `${socket}.real`;
+  await rename(socket, real);
+  let armed = true;
+  let refusing = false;
+  const proxy = createServer({ allowHalfOpen: true }, (client) => {
+    if (refusing) return void client.destroy();
+    const upstream = connect({ path: real, allowHalfOpen: true });
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("data", (chunk) => {
+      if (!armed || !chunk.toString().includes("enable server")) return void upstream.write(chunk);
+      armed = false;
+      refusing = options.refuseAfter === true;
+      drop();
+    });
+    upstream.on("data", (chunk) => client.write(chunk));
+    client.on("end", () => upstream.end());
+    upstream.on("end", () => client.end());
+    for (const end of [client, upstream]) end.on("error", drop);
+  });
+  await new Promise<void>((resolve) => proxy.listen(socket, resolve));
+  cleanups.push(() => new Promise((resolve) => proxy.close(resolve)));
+  return {
+    real,
+    done: () => !armed,
+    open: () => {
+      refusing = false;
+    },
+  };
+}
+
 async function backend(port: number): Promise<BackendProcess> {
   const b = await startBackend("127.0.0.1", port);
   cleanups.push(() => b.kill());
@@ -204,34 +244,32 @@ describeEbpf("lbwatch and what an operator or a script does to HAProxy behind it
   it("routes a server whose enable was lost with its connection, instead of keeping it in the maintenance add server made", async () => {
     const p = await pair(51);
     await p.startHaproxy(await renderEmpty(p));
-    // lbwatch reaches HAProxy through a proxy that drops the connection instead of passing on the
-    // first `enable server`: the add has run, the enable has not.
-    const socket = `${p.dir}/admin.sock`;
-    const real = `${socket}.real`;
-    await rename(socket, real);
-    let armed = true;
-    const proxy = createServer({ allowHalfOpen: true }, (client) => {
-      const upstream = connect({ path: real, allowHalfOpen: true });
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on("data", (chunk) => {
-        if (!armed || !chunk.toString().includes("enable server")) return void upstream.write(chunk);
-        armed = false;
-        drop();
-      });
-      upstream.on("data", (chunk) => client.write(chunk));
-      client.on("end", () => upstream.end());
-      upstream.on("end", () => client.end());
-      for (const end of [client, upstream]) end.on("error", drop);
-    });
-    await new Promise<void>((resolve) => proxy.listen(socket, resolve));
-    cleanups.push(() => new Promise((resolve) => proxy.close(resolve)));
+    const cut = await cutFirstEnable(p);
     await p.startLbwatch();
     const a = await backend(p.base + 1);
     const name = serverName(a.port);
-    expect(await until(async () => !armed, 3000)).toBe(true);
+    expect(await until(async () => cut.done(), 3000)).toBe(true);
+    expect(await until(async () => (await p.routable()).includes(name), 3000)).toBe(true);
+    expect(await served(p, a.port)).toBe(true);
+  });
+
+  it("tells its successor that maintenance is its own when killed before it could reconcile", async () => {
+    const p = await pair(52);
+    await p.startHaproxy(await renderEmpty(p));
+    const cut = await cutFirstEnable(p, { refuseAfter: true });
+    const run = await p.startLbwatch();
+    const a = await backend(p.base + 1);
+    const name = serverName(a.port);
+    expect(await until(async () => cut.done(), 3000)).toBe(true);
+    const record = `${p.dir}/.haproxy.cfg.lbwatch-draining`;
+    const recorded = async () => (await readFile(record, "utf8").catch(() => "")).includes(`be_web/${name}`);
+    expect(await until(recorded, 2000)).toBe(true);
+    process.kill(run.pid, "SIGKILL");
+    await run.stop();
+    const state = await sendCommand(cut.real, "show servers state be_web", { timeoutMs: 2000 });
+    expect(state).toMatch(new RegExp(`${name} 127\\.0\\.0\\.1 0 1 `));
+    cut.open();
+    await p.startLbwatch();
     expect(await until(async () => (await p.routable()).includes(name), 3000)).toBe(true);
     expect(await served(p, a.port)).toBe(true);
   });

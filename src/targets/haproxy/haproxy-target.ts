@@ -105,6 +105,8 @@ export class HaproxyTarget implements Target {
   readonly #operator = new Map<string, Exclude<AdminState, "ready">>();
   /** Added by lbwatch, enable not yet acknowledged: see Memory.enabling. */
   readonly #enabling = new Set<string>();
+  /** The record holds #enabling too (written after a lost connection left some): rewrite it as they go. */
+  #enablingRecorded = false;
   /** HAProxy's worker pid when last reconciled: another one means it restarted or reloaded. */
   #pid: number | undefined;
   /** Non-server lines of the config HAProxy runs, when known. */
@@ -143,10 +145,7 @@ export class HaproxyTarget implements Target {
     this.#drains = new DrainQueue(
       (refs) => this.#lock.run(() => this.#delete(refs)),
       this.#log,
-      (keys) => {
-        // A stopping lbwatch keeps the record: its servers stay in maintenance for the next one.
-        if (!this.#file.dryRun && !this.#closing) this.#drainRecord.save(keys);
-      },
+      () => this.#record(),
     );
     this.#firstLive = new Promise((resolve) => {
       this.#firstLiveDone = resolve;
@@ -294,7 +293,7 @@ export class HaproxyTarget implements Target {
       this.#loaded = new Map();
       const inMaintenance = new Set(live.filter((s) => s.adminState & ADMIN_FMAINT).map(serverKey));
       this.#drains.retain((key) => inMaintenance.has(key));
-      for (const key of this.#enabling) if (!inMaintenance.has(key)) this.#enabling.delete(key);
+      for (const key of this.#enabling) if (!inMaintenance.has(key)) this.#doneEnabling(key);
       await this.#inheritDrains(live);
       const plan = planFull(desired.servers, desired.proxies, [...this.#known.values()], this.#memory());
       times.lap("plan");
@@ -405,14 +404,23 @@ export class HaproxyTarget implements Target {
     // Before the adds go out: if the connection drops between an add and its enable, the server
     // runs in the maintenance it was created in, and that must not be taken for an operator's.
     for (const spec of enabled) this.#enabling.add(serverKey(spec));
-    const results = [
-      ...(await this.#client.addServers(enabled)),
-      ...(await this.#client.addServers(parked, { enable: false })),
-    ];
+    const results: Awaited<ReturnType<RuntimeClient["addServers"]>> = [];
+    try {
+      results.push(...(await this.#client.addServers(enabled)));
+      results.push(...(await this.#client.addServers(parked, { enable: false })));
+    } catch (err) {
+      // Lost between an add and its enable, then lbwatch killed before it reconciles: the record
+      // tells its successor that maintenance is lbwatch's.
+      if (this.#enabling.size > 0) {
+        this.#enablingRecorded = true;
+        this.#record();
+      }
+      throw err;
+    }
     for (const result of results) {
       const key = serverKey(result.server);
       // An answer came for each command: whatever runs now is what the acks say.
-      this.#enabling.delete(key);
+      this.#doneEnabling(key);
       if (result.outcome.status !== "ok") {
         fail(key, result);
         continue;
@@ -449,7 +457,7 @@ export class HaproxyTarget implements Target {
           fail(key, result);
           continue;
         }
-        if (state === "ready") this.#enabling.delete(key);
+        if (state === "ready") this.#doneEnabling(key);
         const known = this.#known.get(key);
         if (known) {
           known.adminState =
@@ -660,6 +668,21 @@ export class HaproxyTarget implements Target {
       servers.set(key, line);
     }
     return reload === undefined ? { servers } : { servers, reload };
+  }
+
+  #doneEnabling(key: string): void {
+    if (!this.#enabling.delete(key) || !this.#enablingRecorded) return;
+    this.#enablingRecorded = this.#enabling.size > 0;
+    this.#record();
+  }
+
+  /** The servers whose maintenance is lbwatch's, for a successor: written behind, never awaited. */
+  #record(): void {
+    // A stopping lbwatch keeps the record: its servers stay in maintenance for the next one.
+    if (this.#file.dryRun || this.#closing) return;
+    this.#drainRecord.save(() =>
+      this.#enablingRecorded ? [...this.#drains.keys(), ...this.#enabling] : this.#drains.keys(),
+    );
   }
 
   #memory(): Memory {
