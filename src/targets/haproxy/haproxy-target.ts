@@ -47,7 +47,7 @@ import {
 } from "./live-plan.js";
 import { compareRender } from "./render-match.js";
 import type { ServerState } from "./runtime-answers.js";
-import { RuntimeClient } from "./runtime-client.js";
+import { RuntimeClient, type ServerResult } from "./runtime-client.js";
 import type { AdminState, ServerRef, ServerSpec } from "./runtime-commands.js";
 import { RuntimeConnection } from "./runtime-connection.js";
 import { type ConfigOutline, notAddable, type ParsedConfig, parseConfig } from "./server-lines.js";
@@ -404,7 +404,7 @@ export class HaproxyTarget implements Target {
     // Before the adds go out: if the connection drops between an add and its enable, the server
     // runs in the maintenance it was created in, and that must not be taken for an operator's.
     for (const spec of enabled) this.#enabling.add(serverKey(spec));
-    const results: Awaited<ReturnType<RuntimeClient["addServers"]>> = [];
+    const results: ServerResult<ServerSpec>[] = [];
     try {
       results.push(...(await this.#client.addServers(enabled)));
       results.push(...(await this.#client.addServers(parked, { enable: false })));
