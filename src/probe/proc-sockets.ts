@@ -1,10 +1,11 @@
-import { readdirSync, readlinkSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { LbwatchError } from "../errors.js";
+import { type ProcStat, parseProcStat } from "../proc-stat.js";
 
 /** Who holds which sockets, from one walk over /proc/PID/fd. */
 export interface SocketOwners {
-  /** Socket inode → the lowest pid holding an fd to it (the owner a snapshot reports). */
+  /** Socket inode → the process that made it, as far as /proc can tell (see electOwner). */
   owner: Map<number, number>;
   /** Network namespace inode → pids in it that hold at least one socket, ascending. */
   pidsByNetns: Map<number, number[]>;
@@ -31,13 +32,14 @@ const CALLS_PER_SLICE = 1000;
  */
 export async function findSocketOwners(): Promise<SocketOwners> {
   const owner = new Map<number, number>();
+  /** Inodes more than one process holds → every holder, ascending. */
+  const shared = new Map<number, number[]>();
   const pidsByNetns = new Map<number, number[]>();
   const pids = readdirSync("/proc")
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
     .sort((a, b) => a - b);
   let calls = 0;
-  // pids ascend, so the first pid seen for an inode is the lowest.
   for (const pid of pids) {
     const dir = `/proc/${pid}/fd`;
     let fds: string[];
@@ -59,7 +61,13 @@ export async function findSocketOwners(): Promise<SocketOwners> {
       }
       if (link.startsWith("socket:[")) {
         const inode = Number(link.slice(8, -1));
-        if (!owner.has(inode)) owner.set(inode, pid);
+        const first = owner.get(inode);
+        if (first === undefined) owner.set(inode, pid);
+        else if (first !== pid) {
+          const holders = shared.get(inode);
+          if (!holders) shared.set(inode, [first, pid]);
+          else if (holders.at(-1) !== pid) holders.push(pid);
+        }
         holdsSocket = true;
       }
       if (++calls % CALLS_PER_SLICE === 0) await yieldToLoop();
@@ -76,5 +84,37 @@ export async function findSocketOwners(): Promise<SocketOwners> {
     }
     if (++calls % CALLS_PER_SLICE === 0) await yieldToLoop();
   }
+  const stats = new Map<number, ProcStat | undefined>();
+  const statOf = (pid: number): ProcStat | undefined => {
+    if (!stats.has(pid)) {
+      let text: string | undefined;
+      try {
+        text = readFileSync(`/proc/${pid}/stat`, "utf8");
+      } catch {
+        // exited since the walk saw it: not a candidate
+      }
+      stats.set(pid, text === undefined ? undefined : parseProcStat(text));
+    }
+    return stats.get(pid);
+  };
+  for (const [inode, holders] of shared) owner.set(inode, electOwner(holders, statOf));
   return { owner, pidsByNetns };
+}
+
+/**
+ * Which of the processes holding one socket made it: the one a listen event would have named.
+ * Pid order cannot say (pids wrap: a forked worker may get a lower pid than its master), so the
+ * owner is a holder whose parent does not hold the socket (it was not handed the socket by fork),
+ * the earliest started among several (fds passed over a unix socket), then the lowest pid.
+ * `holders` ascend; `statOf` is undefined for a process that is gone, which is passed over.
+ */
+export function electOwner(holders: number[], statOf: (pid: number) => ProcStat | undefined): number {
+  const held = new Set(holders);
+  let best: { pid: number; start: number } | undefined;
+  for (const pid of holders) {
+    const stat = statOf(pid);
+    if (!stat || held.has(stat.ppid)) continue;
+    if (!best || stat.startTicks < best.start) best = { pid, start: stat.startTicks };
+  }
+  return best?.pid ?? (holders[0] as number);
 }

@@ -43,7 +43,8 @@ async function readNetns(
  * Every TCP listener in every network namespace that some process is in, with the fields and
  * identity (`sock` = socket inode) a listen event carries.
  *
- * One walk over /proc/PID/fd maps socket inodes to pids (owner = lowest pid holding an fd) and finds
+ * One walk over /proc/PID/fd maps socket inodes to pids (owner = the holder that made it, not one
+ * handed it by fork) and finds
  * the namespaces; tcp and tcp6 are then read once per namespace through one pid in it, keeping
  * TCP_LISTEN rows, and `ss` gives the backlogs (see ss-backlog.ts). Every step is linear in pids,
  * fds and rows, with bounded concurrency.

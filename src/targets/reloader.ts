@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import type { TargetConfig } from "../config/types.js";
 import { isLbwatchError } from "../errors.js";
+import { parseProcStat } from "../proc-stat.js";
 import { runCommand } from "./command.js";
 import { MasterCli } from "./haproxy/master-cli.js";
 
@@ -35,11 +36,10 @@ export async function pidFileProcess(pidFile: string): Promise<Running> {
   const text = await readFile(pidFile, "utf8").catch(() => undefined);
   const pid = Number.parseInt(text ?? "", 10);
   if (!Number.isInteger(pid) || pid <= 0) return { running: false, why: `no pid in ${pidFile}` };
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  const statText = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  const stat = statText === undefined ? undefined : parseProcStat(statText);
   if (stat === undefined) return { running: false, why: `pid ${pid} from ${pidFile} is not running` };
-  // Field 22 (starttime) counts from after the ")" that closes comm, which may itself hold spaces.
-  const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
-  return { running: true, startedAtMs: (await bootTimeMs()) + (ticks * 1000) / USER_HZ };
+  return { running: true, startedAtMs: (await bootTimeMs()) + (stat.startTicks * 1000) / USER_HZ };
 }
 
 const NOT_RUNNING = /ENOENT|ECONNREFUSED/;

@@ -59,7 +59,8 @@ export async function startListenerProcess(opts: {
   addr: string;
   port?: number;
   backlog: number;
-  fork?: boolean;
+  /** Fork a child sharing the socket; "low": one whose pid is lower, as after a pid wrap. */
+  fork?: boolean | "low";
   netns?: TestNetns;
 }): Promise<ListenerProcess> {
   const argv = [
@@ -68,7 +69,7 @@ export async function startListenerProcess(opts: {
     opts.addr,
     String(opts.port ?? 0),
     String(opts.backlog),
-    ...(opts.fork ? ["fork"] : []),
+    ...(opts.fork === "low" ? ["fork-low"] : opts.fork ? ["fork"] : []),
   ];
   const child = opts.netns
     ? opts.netns.spawn(argv)

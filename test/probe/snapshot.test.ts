@@ -35,24 +35,26 @@ describe("snapshot", () => {
   let v6: ListenerProcess;
   let mapped: ListenerProcess;
   let inNetns: ListenerProcess;
+  let wrapped: ListenerProcess;
   let hostNetns: number;
   let all: Listener[];
 
   beforeAll(async () => {
     ns = await createTestNetns("snap");
     hostNetns = await netnsOfPid("self");
-    [v4, v6, mapped, inNetns] = await Promise.all([
+    [v4, v6, mapped, inNetns, wrapped] = await Promise.all([
       startListenerProcess({ addr: "127.0.0.1", backlog: 17, fork: true }),
       startListenerProcess({ addr: "::1", backlog: 9 }),
       startListenerProcess({ addr: "::ffff:127.0.0.1", backlog: 5 }),
       // A fixed port is safe here: nothing else lives in this namespace.
       startListenerProcess({ addr: "0.0.0.0", port: 8080, backlog: 33, netns: ns }),
+      startListenerProcess({ addr: "127.0.0.1", backlog: 3, fork: "low" }),
     ]);
     all = await snapshot();
   });
 
   afterAll(async () => {
-    await Promise.allSettled([v4, v6, mapped, inNetns].map((p) => p?.stop()));
+    await Promise.allSettled([v4, v6, mapped, inNetns, wrapped].map((p) => p?.stop()));
     await ns?.destroy();
   });
 
@@ -69,10 +71,16 @@ describe("snapshot", () => {
     );
   });
 
-  it("reports the lowest pid holding a shared socket as its owner", async () => {
-    expect(v4.childPid).toBeGreaterThan(v4.pid);
-    const found = all.filter((l) => l.sock === v4.sock);
-    expect(found.map((l) => l.pid)).toEqual([v4.pid]);
+  it("reports the process that made a shared socket as its owner, not the child it forked", () => {
+    for (const p of [v4, wrapped]) {
+      expect(p.childPid).toBeGreaterThan(0);
+      expect(all.filter((l) => l.sock === p.sock).map((l) => l.pid)).toEqual([p.pid]);
+    }
+  });
+
+  it("still does when pids wrapped and the child's pid is the lower", () => {
+    expect(wrapped.childPid).toBeLessThan(wrapped.pid);
+    expect(all.find((l) => l.sock === wrapped.sock)?.pid).toBe(wrapped.pid);
   });
 
   it("finds a listener inside a namespace the test made, with that namespace's inode", async () => {
