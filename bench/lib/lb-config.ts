@@ -67,7 +67,8 @@ export function haproxyEnv(layout: Layout): Record<string, string> {
   };
 }
 
-function candidate(service: string, address: string, port: number): Backend {
+/** `slot` numbers each service's candidates from 1, as the registry does. */
+function candidate(service: string, address: string, port: number, slot: number): Backend {
   return {
     id: backendId(4, address, port),
     service,
@@ -85,6 +86,7 @@ function candidate(service: string, address: string, port: number): Backend {
     claim: `${address}:${port}`,
     since: 0,
     ready: true,
+    slot,
   };
 }
 
@@ -98,12 +100,15 @@ export async function emptyConfig(layout: Layout): Promise<string> {
 export async function healthCheckConfig(layout: Layout, timers: CheckTimers): Promise<string> {
   const source = await readFile(TEMPLATE, "utf8");
   const backends = [
-    ...layout.webPorts.map((p) => candidate("web", "127.0.0.1", p)),
-    ...layout.probePorts.map((p) => candidate("probe", "127.0.0.1", p)),
-    ...Array.from({ length: CHURN_POOL }, (_, i) => candidate("churn", churnAddress(i), layout.churnPort)),
+    ...layout.webPorts.map((p, i) => candidate("web", "127.0.0.1", p, i + 1)),
+    ...layout.probePorts.map((p, i) => candidate("probe", "127.0.0.1", p, i + 1)),
+    ...Array.from({ length: CHURN_POOL }, (_, i) =>
+      candidate("churn", churnAddress(i), layout.churnPort, i + 1),
+    ),
     ...Array.from({ length: layout.idleCount }, (_, i) => {
       const { address, port } = idleEndpoint(layout, i);
-      return candidate(idleServiceOf(layout, i), address, port);
+      // Idle listeners fill their services in turn (lb-layout.ts): every one of a service has its own i.
+      return candidate(idleServiceOf(layout, i), address, port, i + 1);
     }),
   ];
   return compileTemplateText(source, TEMPLATE).render(buildContext(services(layout, timers.check), backends));

@@ -51,7 +51,7 @@ export async function start(setup: Setup, dir: string, ports: number[]): Promise
     netns: { kind: "any" },
   };
   rule.meta = setup.meta;
-  const declared = (setup.declared ? ports : []).map((port) =>
+  const declared = (setup.declared ? ports : []).map((port, i) =>
     makeBackend(
       "bench",
       {
@@ -69,6 +69,8 @@ export async function start(setup: Setup, dir: string, ports: number[]): Promise
         since: 0,
       },
       0,
+      true,
+      i + 1,
     ),
   );
   const source = await readFile(TEMPLATE, "utf8");

@@ -36,13 +36,21 @@ export interface Backend {
    * waiting to be ready is known to targets but not in `backends` of the template context.
    */
   ready: boolean;
+  /** A number from 1, unique among its service's backends while it lives (src/registry/slots.ts). */
+  slot: number;
 }
 
 /** Identity within the registry: ids are unique within a service only. */
 export const backendKey = (b: { service: string; id: string }): string => flat(b.service, "/", b.id);
 
-/** The backend `claim` of `source` describes, `since` the oldest of its claims. */
-export function makeBackend(source: string, claim: BackendClaim, since: number, ready = true): Backend {
+/** The backend `claim` of `source` describes, `since` the oldest of its claims, `slot` given by its service's Slots. */
+export function makeBackend(
+  source: string,
+  claim: BackendClaim,
+  since: number,
+  ready: boolean,
+  slot: number,
+): Backend {
   const { service, family, address, port, host, pid, comm, uid, netns, backlog, cgroup } = claim;
   const backend: Backend = {
     id: backendId(family, address, port),
@@ -61,6 +69,7 @@ export function makeBackend(source: string, claim: BackendClaim, since: number, 
     claim: claim.key,
     since,
     ready,
+    slot,
   };
   if (cgroup !== undefined) backend.cgroup = cgroup;
   return backend;

@@ -16,6 +16,7 @@
 import type { BackendClaim } from "../sources/source.js";
 import { type Backend, backendKey, makeBackend, sameBackend } from "./backend.js";
 import { backendId } from "./backend-id.js";
+import { Slots } from "./slots.js";
 
 export interface RegistryChange {
   added: Backend[];
@@ -96,6 +97,7 @@ export class Registry {
   readonly #entries = new Map<string, Entry>();
   /** Each source's claims by key. */
   readonly #bySource = new Map<string, Map<string, HeldClaim>>();
+  readonly #slots = new Map<string, Slots>();
   #gated: Gated;
 
   constructor(gated: Gated = () => false) {
@@ -209,7 +211,13 @@ export class Registry {
     let entry = this.#entries.get(key);
     if (!entry) {
       const ready = !this.#gated(claim.service);
-      entry = { backend: makeBackend(source, claim, claim.since, ready), ready, claims: [] };
+      let slots = this.#slots.get(claim.service);
+      if (!slots) {
+        slots = new Slots();
+        this.#slots.set(claim.service, slots);
+      }
+      const backend = makeBackend(source, claim, claim.since, ready, slots.take());
+      entry = { backend, ready, claims: [] };
       this.#entries.set(key, entry);
       touched.set(entry, undefined);
     } else if (!touched.has(entry)) touched.set(entry, entry.backend);
@@ -234,14 +242,18 @@ export class Registry {
   #settle(touched: Map<Entry, Backend | undefined>, change: RegistryChange): void {
     for (const [entry, before] of touched) {
       if (entry.claims.length === 0) {
+        const { service, slot } = entry.backend;
         this.#entries.delete(backendKey(entry.backend));
+        const slots = this.#slots.get(service);
+        slots?.give(slot);
+        if (slots?.size === 0) this.#slots.delete(service);
         if (before) change.removed.push(before);
         continue;
       }
       const rep = representative(entry);
       let since = Number.POSITIVE_INFINITY;
       for (const held of entry.claims) since = Math.min(since, held.claim.since);
-      const next = makeBackend(rep.source, rep.claim, since, entry.ready);
+      const next = makeBackend(rep.source, rep.claim, since, entry.ready, entry.backend.slot);
       if (!before) {
         entry.backend = next;
         change.added.push(next);

@@ -1,7 +1,7 @@
 /**
  * The template context, the contract between lbwatch and template writers (README "Templates"):
- * `{ services: { <name>: { name, meta, backends: [ { id, address, port, endpoint, family, host, pid,
- * comm, uid, netns, backlog, ready } ], waiting: [ ...the same, ready: false ] } } }`. `backends` are
+ * `{ services: { <name>: { name, meta, backends: [ { id, slot, address, port, endpoint, family, host,
+ * pid, comm, uid, netns, backlog, ready } ], waiting: [ ...the same, ready: false ] } } }`. `backends` are
  * the routable ones (ready, or the service has no gate), `waiting` those whose readiness check has
  * not passed. Every configured service is present, services by name, backends by family, numeric
  * address and port, so the same state always renders byte-identical output.
@@ -16,6 +16,7 @@ import { safeText } from "./safe-text.js";
 export type BackendView = Pick<
   Backend,
   | "id"
+  | "slot"
   | "address"
   | "port"
   | "endpoint"
@@ -57,9 +58,10 @@ export interface RenderContext {
 
 /** Process-supplied text (comm) is made safe here, the one place it enters a template. */
 export function view(b: Backend): BackendView {
-  const { id, address, port, endpoint, family, host, pid, comm, uid, netns, backlog, ready } = b;
+  const { id, slot, address, port, endpoint, family, host, pid, comm, uid, netns, backlog, ready } = b;
   return {
     id,
+    slot,
     address,
     port,
     endpoint,

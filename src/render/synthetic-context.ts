@@ -36,9 +36,9 @@ export interface SyntheticContext {
 export function syntheticContexts(services: readonly ServiceRule[]): SyntheticContext[] {
   const backends: Backend[] = services.flatMap((rule) => {
     const port = rule.ports[0]?.from ?? 1;
-    return ADDRESSES.map(({ ready, ...ip }) => {
+    return ADDRESSES.map(({ ready, ...ip }, i) => {
       const claim: BackendClaim = { ...PROCESS, key: ip.address, service: rule.name, ...ip, port };
-      return makeBackend("synthetic", claim, 0, ready);
+      return makeBackend("synthetic", claim, 0, ready, i + 1);
     });
   });
   return [

@@ -176,7 +176,11 @@ describeEbpf("lbwatch run with process names that try to write config", () => {
     const serverLines = async () =>
       ((await h.ws.readDest()) ?? "").split("\n").filter((l) => /^\s*server /.test(l));
     expect(await until(async () => (await serverLines()).length === 3, 5_000)).toBe(true);
-    const [rootLine, ...webLines] = await serverLines();
+    // Each server's id is its slot: 1 in be_root, 1 and 2 in be_web in the order the two came.
+    const lines = await serverLines();
+    const slots = lines.map((l) => / id (\d+) /.exec(l)?.[1]);
+    const [rootLine, ...webLines] = lines.map((l) => l.replace(/ id \d+ /, " "));
+    expect([slots[0], slots.slice(1).sort()]).toEqual(["1", ["1", "2"]]);
     // The shipped template's health check, then the comment this test's template adds.
     const check = "check inter 2s fastinter 500ms fall 3 rise 2";
     expect(rootLine).toMatch(

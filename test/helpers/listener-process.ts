@@ -78,3 +78,13 @@ export async function startListenerProcess(opts: {
   const [port, sock, childPid] = started.ready.map(Number);
   return { pid: started.pid, port: port ?? 0, sock: sock ?? 0, childPid: childPid ?? 0, stop: started.stop };
 }
+
+const many = fileURLToPath(new URL("../fixtures/listen-many.py", import.meta.url));
+
+/** One process listening on `port` at `count` addresses 127.1.x.y (test/fixtures/listen-many.py). */
+export async function startManyListeners(port: number, count: number): Promise<ReadyProcess> {
+  return waitReady(
+    execa("python3", [many, String(port), String(count)], { reject: false }),
+    "listen-many.py",
+  );
+}

@@ -4,10 +4,11 @@ import type { Meta } from "../../src/config/types.js";
 import { backendId, endpointOf } from "../../src/registry/backend-id.js";
 import type { BackendView, RenderContext } from "../../src/render/context.js";
 
-export function backendView(address: string, port: number, ready = true): BackendView {
+export function backendView(address: string, port: number, ready = true, slot = 1): BackendView {
   const family = address.includes(":") ? 6 : 4;
   return {
     id: backendId(family, address, port),
+    slot,
     address,
     port,
     endpoint: endpointOf(family, address, port),
@@ -38,8 +39,11 @@ export function renderContext(
         {
           name,
           meta: options.meta?.[name] ?? {},
-          backends: (services[name] ?? []).map(([a, p]) => backendView(a, p)),
-          waiting: (options.waiting?.[name] ?? []).map(([a, p]) => backendView(a, p, false)),
+          // Slots as the registry gives them to backends that came in this order.
+          backends: (services[name] ?? []).map(([a, p], i) => backendView(a, p, true, i + 1)),
+          waiting: (options.waiting?.[name] ?? []).map(([a, p], i) =>
+            backendView(a, p, false, (services[name]?.length ?? 0) + i + 1),
+          ),
         },
       ]),
     ),

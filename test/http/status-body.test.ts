@@ -42,6 +42,8 @@ const backend = (n: number, fields: Partial<Backend> = {}): Backend => ({
       pid: n,
     }),
     n,
+    true,
+    n,
   ),
   ...fields,
 });

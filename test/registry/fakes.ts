@@ -74,6 +74,8 @@ export function backendAt(service: string, family: 4 | 6, address: string, port:
     claim: String(port),
     since: 0,
     ready: true,
+    // The port: unique within a service when the test's ports are, as HAProxy needs of server ids.
+    slot: port,
   };
 }
 

@@ -39,6 +39,7 @@ function backend(fields: Partial<Backend> = {}): Backend {
     claim: "5000",
     since: 1,
     ready: true,
+    slot: 1,
     ...fields,
   };
 }
@@ -206,6 +207,42 @@ describe("Registry", () => {
       expect(change.updatedFrom?.map((b) => [b.service, b.ready])).toEqual([["api", false]]);
       expect(reg.get("web", "b127_0_0_1_8000")?.ready).toBe(false);
       expect(reg.regate(() => true)).toEqual(none);
+    });
+  });
+
+  describe("slots", () => {
+    const slotsOf = (reg: Registry, service: string) =>
+      Object.fromEntries(
+        [...reg.backends()].filter((b) => b.service === service).map((b) => [b.port, b.slot]),
+      );
+
+    it("numbers each service's backends from 1, keeps a number through updates and reuses the lowest free", () => {
+      const reg = new Registry();
+      const at = (key: string, port: number, fields: Partial<BackendClaim> = {}) =>
+        claim({ key, port, ...fields });
+      reg.update(
+        "local",
+        [at("1", 8001), at("2", 8002), at("3", 8003), at("9", 9000, { service: "api" })],
+        [],
+      );
+      expect([slotsOf(reg, "web"), slotsOf(reg, "api")]).toEqual([
+        { 8001: 1, 8002: 2, 8003: 3 },
+        { 9000: 1 },
+      ]);
+      // Another process behind 8002 (a restart that raced its close) is an update: the number stays.
+      expect(reg.update("local", [at("4", 8002, { pid: 7 })], ["2"]).updated.map((b) => b.slot)).toEqual([2]);
+      reg.update("local", [], ["1", "3"]);
+      reg.update("local", [at("5", 8005), at("6", 8006), at("7", 8007)], []);
+      expect(slotsOf(reg, "web")).toEqual({ 8002: 2, 8005: 1, 8006: 3, 8007: 4 });
+    });
+
+    it("gives a backend that came back after its last claim went the lowest free number, not its old one", () => {
+      const reg = new Registry();
+      reg.update("local", [claim({ key: "1", port: 8001 }), claim({ key: "2", port: 8002 })], []);
+      reg.update("local", [], ["1"]);
+      reg.update("local", [], ["2"]);
+      reg.update("local", [claim({ key: "3", port: 8002 })], []);
+      expect(slotsOf(reg, "web")).toEqual({ 8002: 1 });
     });
   });
 });

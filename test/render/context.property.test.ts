@@ -58,6 +58,8 @@ function render(template: ReturnType<typeof compileTemplateText>, comms: string[
         since: 0,
       },
       0,
+      true,
+      i + 1,
     ),
   );
   return template.render(buildContext(rules, backends));

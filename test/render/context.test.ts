@@ -31,6 +31,7 @@ describe("buildContext", () => {
     expect(context.services.api?.backends).toEqual([
       {
         id: "id-127.0.0.1:9000",
+        slot: 9000,
         address: "127.0.0.1",
         port: 9000,
         endpoint: "127.0.0.1:9000",

@@ -15,6 +15,7 @@ const context = {
       backends: [
         {
           id: "b1",
+          slot: 1,
           address: "10.0.0.1",
           port: 80,
           endpoint: "10.0.0.1:80",
@@ -29,6 +30,7 @@ const context = {
         },
         {
           id: "b2",
+          slot: 2,
           address: "::1",
           port: 81,
           endpoint: "[::1]:81",

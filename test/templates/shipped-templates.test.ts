@@ -138,8 +138,8 @@ describe("templates/haproxy.cfg.hbs", () => {
       "    option forwardfor",
       "    option httpchk",
       "    http-check expect rstatus ^[1-5]",
-      "    server b127_0_0_1_8001 127.0.0.1:8001 check inter 2s fastinter 500ms fall 3 rise 2",
-      "    server b6__1_8002 [::1]:8002 check inter 2s fastinter 500ms fall 3 rise 2",
+      "    server b127_0_0_1_8001 127.0.0.1:8001 id 1 check inter 2s fastinter 500ms fall 3 rise 2",
+      "    server b6__1_8002 [::1]:8002 id 2 check inter 2s fastinter 500ms fall 3 rise 2",
     ]);
   });
 
@@ -165,7 +165,7 @@ describe("templates/haproxy.cfg.hbs", () => {
         ?.trim();
     expect([section("frontend fe_redis"), section("backend be_redis")]).toEqual([
       "frontend fe_redis\n    mode tcp\n    bind '127.0.0.1:16379'\n    option tcplog\n    default_backend be_redis",
-      "# service redis: 1 backend(s); without any, HAProxy answers 503 (http) or closes connections (tcp)\nbackend be_redis\n    mode tcp\n    server b127_0_0_1_6379 127.0.0.1:6379",
+      "# service redis: 1 backend(s); without any, HAProxy answers 503 (http) or closes connections (tcp)\nbackend be_redis\n    mode tcp\n    server b127_0_0_1_6379 127.0.0.1:6379 id 1",
     ]);
     expect(text).not.toMatch(/be_redis if/);
     expect(text).toMatch(/default_backend be_web\n/);

@@ -31,6 +31,7 @@ import { Spacing } from "../spacing.js";
 import { StageTimes } from "../stage-times.js";
 import { removeStaleStaged } from "../staged-files.js";
 import type { Renderer, Target, TargetStatus } from "../target.js";
+import { backendsForReload, MIN_BULK } from "./bulk-route.js";
 import { type DeleteOutcome, DrainQueue } from "./drain-queue.js";
 import { DrainRecord } from "./drain-record.js";
 import { KnownServers } from "./known-servers.js";
@@ -39,6 +40,7 @@ import {
   ADMIN_FMAINT,
   isEmptyPlan,
   type Memory,
+  operatorState,
   type Plan,
   planChange,
   planFull,
@@ -50,7 +52,13 @@ import type { ServerState } from "./runtime-answers.js";
 import { RuntimeClient, type ServerResult } from "./runtime-client.js";
 import type { AdminState, ServerRef, ServerSpec } from "./runtime-commands.js";
 import { RuntimeConnection } from "./runtime-connection.js";
-import { type ConfigOutline, notAddable, type ParsedConfig, parseConfig } from "./server-lines.js";
+import {
+  type ConfigOutline,
+  notAddable,
+  type ParsedConfig,
+  parseConfig,
+  type ServerLine,
+} from "./server-lines.js";
 
 /** A HAProxy whose sockets are absent or refuse connections is not running (yet). */
 const NOT_RUNNING = /ENOENT|ECONNREFUSED/;
@@ -109,6 +117,12 @@ export class HaproxyTarget implements Target {
   #enablingRecorded = false;
   /** HAProxy's worker pid when last reconciled: another one means it restarted or reloaded. */
   #pid: number | undefined;
+  /** Servers not added live because the reload that is due brings them faster (bulk-route.ts). */
+  #leftToReload = new Map<string, string>();
+  /** A reload or write failed while servers were left to it: add everything live until one works. */
+  #bulkRefused = false;
+  /** lbwatch reloaded HAProxy: the operator states it had are set again on the new workers. */
+  #restoreOperator = false;
   /** Non-server lines of the config HAProxy runs, when known. */
   #runningRest: string | undefined;
   #version = 0;
@@ -291,6 +305,11 @@ export class HaproxyTarget implements Target {
       );
       // What the file said is now in what is known; it is needed again only after the next adoption.
       this.#loaded = new Map();
+      const reloaded = adopted && this.#restoreOperator;
+      if (reloaded) {
+        this.#restoreOperator = false;
+        await this.#restoreOperatorStates();
+      }
       const inMaintenance = new Set(live.filter((s) => s.adminState & ADMIN_FMAINT).map(serverKey));
       this.#drains.retain((key) => inMaintenance.has(key));
       for (const key of this.#enabling) if (!inMaintenance.has(key)) this.#doneEnabling(key);
@@ -301,10 +320,16 @@ export class HaproxyTarget implements Target {
         if (state === "ready") this.#operator.delete(key);
         else this.#operator.set(key, state);
       }
+      const broughtByReload = reloaded ? [...this.#leftToReload].filter(([key]) => this.#known.has(key)) : [];
+      if (reloaded) this.#leftToReload.clear();
       const applied = await this.#execute(plan);
+      applied.added.push(...broughtByReload.map(([, name]) => name));
       times.lap("runtimeApi");
       this.#log.debug({ full: true, servers: desired.servers.size, ...times.ms }, "apply stages");
-      this.#full = false;
+      // Servers left to a reload still due: the pass after it compares everything again, and reports
+      // the change then if nothing of it was applied now.
+      this.#full = this.#leftToReload.size > 0;
+      if (this.#full && applied.added.length + applied.removed.length === 0) this.#owe(change);
       if (applied.added.length + applied.removed.length > 0) {
         // A HAProxy just (re)started runs what its file said: bringing it up to date is routine. The
         // same process differing from what lbwatch applied is drift made behind its back.
@@ -339,6 +364,10 @@ export class HaproxyTarget implements Target {
       const applied = await this.#execute(plan);
       times.lap("runtimeApi");
       this.#log.debug({ full: false, ...times.ms }, "apply stages");
+      if (this.#leftToReload.size > 0) {
+        this.#full = true;
+        if (applied.added.length + applied.removed.length === 0) this.#owe(change);
+      }
       if (applied.added.length + applied.removed.length > 0) this.#report(change, applied, started);
     } catch (err) {
       this.#owe(change);
@@ -370,6 +399,7 @@ export class HaproxyTarget implements Target {
     if (plan.readdress.length > 0) {
       this.#wantReload(`server ${serverKey(plan.readdress[0]?.ref as ServerRef)} runs on another address`);
     }
+    this.#leaveToReload(plan);
     const applied = { added: [] as string[], removed: [] as string[] };
     if (isEmptyPlan(plan)) return applied;
     const failures: string[] = [];
@@ -478,6 +508,65 @@ export class HaproxyTarget implements Target {
   }
 
   /**
+   * Takes out of `plan` the adds a reload brings faster (bulk-route.ts) and asks for that reload. Only
+   * servers to be set ready whose lines carry an id go that way: an operator's state on a new server
+   * is set live, and an id-less line would cost HAProxy as much to parse as to add.
+   */
+  #leaveToReload(plan: Plan): void {
+    if (!this.#reloader || this.#bulkRefused || plan.add.length < MIN_BULK) return;
+    const goes = (a: Plan["add"][number]) =>
+      a.state === "ready" && (a.spec as Partial<ServerLine>).id !== undefined;
+    const counts = new Map<string, number>();
+    for (const a of plan.add) if (goes(a)) counts.set(a.spec.backend, (counts.get(a.spec.backend) ?? 0) + 1);
+    const loads = [...counts].map(([backend, adds]) => ({
+      backend,
+      adds,
+      existing: this.#known.countIn(backend),
+    }));
+    const backends = backendsForReload(loads, this.#known.size + plan.add.length);
+    if (backends.size === 0) return;
+    const left = (a: Plan["add"][number]) => goes(a) && backends.has(a.spec.backend);
+    for (const a of plan.add) if (left(a)) this.#leftToReload.set(serverKey(a.spec), a.spec.name);
+    plan.add = plan.add.filter((a) => !left(a));
+    this.#wantReload(
+      `${this.#leftToReload.size} new servers in ${[...backends].join(", ")}: a reload brings them faster than adding them live`,
+    );
+  }
+
+  /** Every managed server's state, for the operator's maintenance and drain lbwatch did not see yet. */
+  async #readOperatorStates(): Promise<void> {
+    const live = await this.#runtime(() => this.#client.serversState()).catch(() => undefined);
+    if (!live) return;
+    for (const s of live) {
+      const key = serverKey(s);
+      const state = operatorState(s, this.#known.get(key)?.options, this.#memory());
+      if (state === "ready") this.#operator.delete(key);
+      else if (state) this.#operator.set(key, state);
+    }
+  }
+
+  /**
+   * After lbwatch's own reload: the operator's maintenance and drain it knew of, which the new
+   * workers started without, are set again (a moment after they start serving: HAProxy's
+   * server-state-file would close that gap, at the cost of a file lbwatch does not manage).
+   */
+  async #restoreOperatorStates(): Promise<void> {
+    const lists = { maint: [] as ServerRef[], drain: [] as ServerRef[] };
+    for (const [key, state] of this.#operator) {
+      const running = this.#known.get(key);
+      if (running && !(running.adminState & (ADMIN_FMAINT | ADMIN_FDRAIN))) lists[state].push(running);
+    }
+    for (const state of ["maint", "drain"] as const) {
+      for (const result of await this.#client.setState(lists[state], state)) {
+        const known = this.#known.get(serverKey(result.server));
+        if (result.outcome.status === "ok" && known) {
+          known.adminState |= state === "maint" ? ADMIN_FMAINT : ADMIN_FDRAIN;
+        }
+      }
+    }
+  }
+
+  /**
    * A server still in the maintenance a previous lbwatch put it in to delete it is lbwatch's, not the
    * operator's: it is deleted, or set ready if its backend is back. Servers not in maintenance (a
    * restarted HAProxy runs dest) are not taken.
@@ -558,6 +647,19 @@ export class HaproxyTarget implements Target {
     const started = Date.now();
     try {
       await this.#writeBehind();
+    } catch (err) {
+      if (this.#leftToReload.size > 0) {
+        // The servers left to the reload must not wait for its retries: the live lane adds them.
+        this.#log.warn(
+          { left: this.#leftToReload.size, err: (err as Error).message },
+          "the reload that was to bring new servers failed: adding them live",
+        );
+        this.#leftToReload.clear();
+        this.#bulkRefused = true;
+        this.#full = true;
+        this.#live.wake();
+      }
+      throw err;
     } finally {
       this.#spacing.record(started, Date.now());
     }
@@ -610,6 +712,8 @@ export class HaproxyTarget implements Target {
       );
     }
     const started = this.#deps.clock();
+    // The new workers start every server afresh: the operator states to set on them again.
+    await this.#readOperatorStates();
     this.#log.info({ reason }, "reloading HAProxy");
     try {
       await this.#reloader.reload();
@@ -618,6 +722,8 @@ export class HaproxyTarget implements Target {
       throw err;
     }
     this.#reloadReason = undefined;
+    this.#bulkRefused = false;
+    this.#restoreOperator = true;
     this.#runningRest = rest;
     // The new workers run dest: the next live pass reads them and adopts the new pid.
     this.#pid = undefined;

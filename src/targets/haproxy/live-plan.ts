@@ -114,6 +114,23 @@ function planDesired(spec: ServerSpec, running: RunningServer | undefined, memor
   if (maint && ours && !memory.operator.has(key)) plan.ready.push(spec);
 }
 
+/**
+ * What a running server's state says of the operator: maintenance or drain lbwatch did not set is
+ * theirs, "ready" that they lifted one lbwatch knew of; undefined when it says nothing (lbwatch's
+ * own maintenance: deleting it, its enable not seen, its line `disabled`).
+ */
+export function operatorState(
+  now: RunningServer,
+  options: readonly string[] | undefined,
+  memory: Memory,
+): AdminState | undefined {
+  const key = serverKey(now);
+  if (memory.draining.has(key) || memory.enabling.has(key) || isDisabled(options)) return undefined;
+  if (now.adminState & ADMIN_FMAINT) return "maint";
+  if (now.adminState & ADMIN_FDRAIN) return "drain";
+  return memory.operator.has(key) ? "ready" : undefined;
+}
+
 /** Every desired server against `show servers state`, in the backends lbwatch manages. */
 export function planFull(
   desired: ReadonlyMap<string, ServerSpec>,
@@ -125,12 +142,8 @@ export function planFull(
   const running = new Map(live.map((s) => [serverKey(s), s]));
   for (const [key, spec] of desired) {
     const now = running.get(key);
-    const lbwatchs = memory.draining.has(key) || memory.enabling.has(key);
-    if (!now || lbwatchs || isDisabled(spec.options) || isDisabled(now.options)) continue;
-    // Maintenance or drain lbwatch did not set is the operator's.
-    if (now.adminState & ADMIN_FMAINT) plan.operatorSeen.set(key, "maint");
-    else if (now.adminState & ADMIN_FDRAIN) plan.operatorSeen.set(key, "drain");
-    else if (memory.operator.has(key)) plan.operatorSeen.set(key, "ready");
+    const state = now && !isDisabled(spec.options) ? operatorState(now, now.options, memory) : undefined;
+    if (state) plan.operatorSeen.set(key, state);
   }
   const seen = { ...memory, operator: merged(memory.operator, plan.operatorSeen) };
   for (const [key, spec] of desired) planDesired(spec, running.get(key), seen, plan);

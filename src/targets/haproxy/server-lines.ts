@@ -7,10 +7,16 @@
 import { unsupportedOption } from "./dynamic-server-keywords.js";
 import { SAFE_ADDRESS, SAFE_NAME, type ServerSpec } from "./runtime-commands.js";
 
-/** A server line as `add server` would take it, and where it is. */
+/**
+ * A server line as `add server` would take it, and where it is. Its `id` is not among the options:
+ * lbwatch leaves the ids of servers it adds to HAProxy (they would collide with servers being
+ * deleted), so an id on a line only spares HAProxy numbering servers when it parses the config.
+ */
 export interface ServerLine extends ServerSpec {
   /** 1-based line number in its render. */
   line: number;
+  /** The line's `id N`, when it has one. */
+  id?: number;
 }
 
 export interface ParsedConfig {
@@ -68,6 +74,9 @@ export interface ServerSpan {
   addressEnd: number;
   optionsStart: number;
   optionsEnd: number;
+  /** Where `id N` and the blanks after it are, inside the options (equal when there is none). */
+  idStart: number;
+  idEnd: number;
   /** 1-based line number in its render. */
   line: number;
 }
@@ -78,6 +87,32 @@ export type ConfigOutline = Omit<ParsedConfig, "servers">;
 const SPACE = 32;
 const TAB = 9;
 const isBlank = (code: number) => code === SPACE || code === TAB;
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+/** The first option `id` followed by a number, and the blanks after it (lines read by the regex). */
+const ID_OPTION = /(?<=^|\s)id\s+\d+(?=\s|$)\s*/d;
+
+/** Sets the span's id range as ID_OPTION would, for a plain line: O(options' length). */
+function findId(span: ServerSpan): void {
+  const { text, optionsEnd: end } = span;
+  let p = span.optionsStart;
+  span.idStart = span.idEnd = end;
+  while (p < end) {
+    const token = p;
+    while (p < end && !isBlank(text.charCodeAt(p))) p++;
+    const tokenEnd = p;
+    while (p < end && isBlank(text.charCodeAt(p))) p++;
+    if (tokenEnd - token !== 2 || text.charCodeAt(token) !== 105 || text.charCodeAt(token + 1) !== 100)
+      continue;
+    let q = p;
+    while (q < end && isDigit(text.charCodeAt(q))) q++;
+    if (q === p || (q < end && !isBlank(text.charCodeAt(q)))) continue;
+    while (q < end && isBlank(text.charCodeAt(q))) q++;
+    span.idStart = token;
+    span.idEnd = q;
+    return;
+  }
+}
 
 /**
  * Where a line needs the regex path: quotes and escapes (compared as written), other control
@@ -112,6 +147,8 @@ export function scanConfig(text: string, server: (span: Readonly<ServerSpan>) =>
     addressEnd: 0,
     optionsStart: 0,
     optionsEnd: 0,
+    idStart: 0,
+    idEnd: 0,
     line: 0,
   };
   let section = "";
@@ -149,6 +186,9 @@ export function scanConfig(text: string, server: (span: Readonly<ServerSpan>) =>
       [span.nameStart, span.nameEnd] = name;
       [span.addressStart, span.addressEnd] = address;
       [span.optionsStart, span.optionsEnd] = options;
+      const id = ID_OPTION.exec(content.slice(span.optionsStart, span.optionsEnd))?.indices?.[0];
+      span.idStart = id ? span.optionsStart + id[0] : span.optionsEnd;
+      span.idEnd = id ? span.optionsStart + id[1] : span.optionsEnd;
       server(span);
       span.text = text;
       continue;
@@ -174,6 +214,7 @@ export function scanConfig(text: string, server: (span: Readonly<ServerSpan>) =>
         span.optionsEnd = last;
         span.plain = true;
         span.line = line;
+        findId(span);
         server(span);
         continue;
       }
@@ -185,17 +226,30 @@ export function scanConfig(text: string, server: (span: Readonly<ServerSpan>) =>
 
 export const spanName = (s: Readonly<ServerSpan>): string => s.text.slice(s.nameStart, s.nameEnd);
 
-/** The span's options are `options`, in that order: compared in place, without splitting the line. */
+/** The span's options without its `id`, as text (blanks as written). */
+function optionsText(s: Readonly<ServerSpan>): string {
+  const { text, optionsStart: start, optionsEnd: end, idStart, idEnd } = s;
+  if (idStart === idEnd) return text.slice(start, end);
+  if (idStart === start) return text.slice(idEnd, end);
+  return `${text.slice(start, idStart)}${text.slice(idEnd, end)}`.trimEnd();
+}
+
+/**
+ * The span's options are `options`, in that order, its `id` aside: compared in place, without
+ * splitting the line.
+ */
 export function spanHasOptions(s: Readonly<ServerSpan>, options: readonly string[]): boolean {
   const { text, optionsEnd: end } = s;
-  if (!s.plain) return sameOptions(splitOptions(text.slice(s.optionsStart, end)), options);
+  if (!s.plain) return sameOptions(splitOptions(optionsText(s)), options);
   let p = s.optionsStart;
   for (const option of options) {
+    if (p === s.idStart) p = s.idEnd;
     if (option === "" || !text.startsWith(option, p)) return false;
     p += option.length;
     if (p > end || (p < end && !isBlank(text.charCodeAt(p)))) return false;
     while (p < end && isBlank(text.charCodeAt(p))) p++;
   }
+  if (p === s.idStart) p = s.idEnd;
   return p >= end;
 }
 
@@ -208,14 +262,16 @@ export function parseConfig(text: string): ParsedConfig {
   const optionLists = new Map<string, string[]>();
   const outline = scanConfig(text, (s) => {
     const name = spanName(s);
-    const rest = s.text.slice(s.optionsStart, s.optionsEnd);
+    const rest = optionsText(s);
     let options = optionLists.get(rest);
     if (!options) {
       options = splitOptions(rest);
       optionLists.set(rest, options);
     }
     const address = s.text.slice(s.addressStart, s.addressEnd);
-    servers.set(`${s.proxy}/${name}`, { backend: s.proxy, name, address, options, line: s.line });
+    const server: ServerLine = { backend: s.proxy, name, address, options, line: s.line };
+    if (s.idStart !== s.idEnd) server.id = Number(s.text.slice(s.idStart + 2, s.idEnd));
+    servers.set(`${s.proxy}/${name}`, server);
   });
   return { servers, ...outline };
 }

@@ -24,9 +24,13 @@ function reference(text: string) {
     const match = inProxy && !quoted ? /^server\s+(\S+)\s+(\S+)\s*(.*)$/.exec(content) : null;
     if (match) {
       const [, name, address = "", options = ""] = match;
+      const list = options === "" ? [] : options.split(/\s+/);
+      // The first `id` followed by a number is the line's id, not an option.
+      const at = list.findIndex((o, i) => o === "id" && /^\d+$/.test(list[i + 1] ?? ""));
+      const id = at < 0 ? undefined : Number(list.splice(at, 2)[1]);
       servers.push([
         `${proxy}/${name}`,
-        { address, options: options === "" ? [] : options.split(/\s+/), line },
+        { address, options: list, line, ...(id === undefined ? {} : { id }) },
       ]);
       return;
     }
@@ -52,6 +56,9 @@ const word = fc.constantFrom(
   "check",
   "inter",
   "2s",
+  "id",
+  "7",
+  "012",
   "server-template",
   "x",
 );
@@ -74,6 +81,7 @@ const configArb = fc.array(
       "frontend fe",
       "    server a 1.2.3.4:5 check",
       "server b [::1]:6",
+      "    server c 1.2.3.4:7 id 12 check inter 2s",
     ),
   ),
   { maxLength: 30 },
@@ -89,7 +97,12 @@ describe("scanConfig", () => {
         expect(
           [...parsed.servers].map(([key, s]) => [
             key,
-            { address: s.address, options: s.options, line: s.line },
+            {
+              address: s.address,
+              options: s.options,
+              line: s.line,
+              ...(s.id === undefined ? {} : { id: s.id }),
+            },
           ]),
         ).toEqual([...new Map(want.servers)]);
         expect(parsed.rest).toEqual(want.rest);
@@ -117,5 +130,23 @@ describe("scanConfig", () => {
       });
     }
     expect(seen).toEqual([true, false, false, false, false, false, false, false, true, false]);
+  });
+
+  it("leaves a line's id out of its options, wherever it stands", () => {
+    const seen: boolean[] = [];
+    for (const line of [
+      "server a 1.2.3.4:5 id 12 check inter 2s",
+      "server a 1.2.3.4:5 check id 12 inter 2s",
+      "server a 1.2.3.4:5 check inter 2s id 12",
+      "server a 1.2.3.4:5 check inter 2s id\u00a012",
+      "server a 1.2.3.4:5 check inter 2s id x",
+    ]) {
+      scanConfig(`backend be\n  ${line}`, (span) =>
+        seen.push(spanHasOptions(span, ["check", "inter", "2s"])),
+      );
+    }
+    expect(seen).toEqual([true, true, true, true, false]);
+    const parsed = parseConfig("backend be\n  server a 1.2.3.4:5 check id 12 inter 2s");
+    expect(parsed.servers.get("be/a")).toMatchObject({ id: 12, options: ["check", "inter", "2s"] });
   });
 });
