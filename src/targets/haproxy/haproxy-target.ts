@@ -30,7 +30,7 @@ import { RenderedFile } from "../rendered-file.js";
 import { Spacing } from "../spacing.js";
 import { StageTimes } from "../stage-times.js";
 import { removeStaleStaged } from "../staged-files.js";
-import type { Renderer, Target, TargetStatus } from "../target.js";
+import type { Activation, Renderer, Target, TargetStatus } from "../target.js";
 import { backendsForReload, MIN_BULK } from "./bulk-route.js";
 import { type DeleteOutcome, DrainQueue } from "./drain-queue.js";
 import { DrainRecord } from "./drain-record.js";
@@ -333,10 +333,15 @@ export class HaproxyTarget implements Target {
       if (applied.added.length + applied.removed.length > 0) {
         // A HAProxy just (re)started runs what its file said: bringing it up to date is routine. The
         // same process differing from what lbwatch applied is drift made behind its back.
-        if (adopted)
+        if (adopted && this.#full) {
+          this.#log.info(
+            { ...idFields(applied), leftToReload: this.#leftToReload.size },
+            "HAProxy (re)started: added what goes live, the rest comes with a reload",
+          );
+        } else if (adopted) {
           this.#log.info(idFields(applied), "HAProxy (re)started: brought up to the desired servers");
-        else this.#log.warn(idFields(applied), "HAProxy differed from the desired servers: repaired");
-        this.#report(change, applied, started);
+        } else this.#log.warn(idFields(applied), "HAProxy differed from the desired servers: repaired");
+        this.#report(change, applied, started, broughtByReload.length > 0 ? "reload" : "runtime-api");
       }
     } catch (err) {
       this.#owe(change);
@@ -724,6 +729,7 @@ export class HaproxyTarget implements Target {
     this.#reloadReason = undefined;
     this.#bulkRefused = false;
     this.#restoreOperator = true;
+    this.#connection.detach();
     this.#runningRest = rest;
     // The new workers run dest: the next live pass reads them and adopts the new pid.
     this.#pid = undefined;
@@ -815,11 +821,16 @@ export class HaproxyTarget implements Target {
     this.#pending = owed;
   }
 
-  #report(change: RegistryChange, applied: { added: string[]; removed: string[] }, started: bigint): void {
-    const latencyMs = reportApplied(this.#reporting(), change, applied, "runtime-api", started);
+  #report(
+    change: RegistryChange,
+    applied: { added: string[]; removed: string[] },
+    started: bigint,
+    activation: Activation = "runtime-api",
+  ): void {
+    const latencyMs = reportApplied(this.#reporting(), change, applied, activation, started);
     this.#lastApplied = {
       at: Date.now(),
-      activation: "runtime-api",
+      activation,
       ...(latencyMs === undefined ? {} : { latencyMs }),
     };
   }

@@ -118,6 +118,14 @@ export class RuntimeConnection extends EventEmitter<{ reset: [ResetEvent] }> {
     });
   }
 
+  /**
+   * Lets the current socket go when nothing is pending: after a reload it is the old worker's, which
+   * would answer the next send as stopping. The next send opens another, to the new workers.
+   */
+  detach(): void {
+    if (this.#queue.length === 0) this.#forgetSocket();
+  }
+
   /** Rejects what is pending and closes for good: a later send rejects. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -153,6 +153,18 @@ describe("RuntimeConnection against a real HAProxy 2.6", () => {
     ]);
   });
 
+  it("talks to the new worker at once after a reload when the old socket was let go (detach)", async () => {
+    const { haproxy, connection, resets } = await connected();
+    await connection.send(["add server be/a 127.0.0.1:1"]);
+    const before = connection.worker?.pid;
+    await new MasterCli(haproxy.masterSocket).reload();
+    connection.detach();
+    const [state] = await connection.send(["show servers state be"]);
+    // The new worker runs the config file, without the server added live.
+    expect([state?.split("\n").length, connection.worker?.pid === before]).toEqual([2, false]);
+    expect(resets.map((r) => r.reason)).toEqual(["worker-changed"]);
+  });
+
   it("rejects every pending send when the worker is killed mid-exchange, and reconnects to the next HAProxy", async () => {
     const { haproxy: first, connection, resets } = await connected();
     await connection.send([]);
