@@ -165,6 +165,9 @@ export function scanConfig(text: string, server: (span: Readonly<ServerSpan>) =>
   };
   const inProxy = () => PROXIES_WITH_SERVERS.has(section);
   let line = 0;
+  // Where "id" next occurs in the text: lines without it skip findId (one indexOf per occurrence, so
+  // O(text) in all, whether the template gives ids or not).
+  let nextId = -1;
   for (let start = 0; start <= text.length; start++) {
     line++;
     let end = text.indexOf("\n", start);
@@ -214,7 +217,12 @@ export function scanConfig(text: string, server: (span: Readonly<ServerSpan>) =>
         span.optionsEnd = last;
         span.plain = true;
         span.line = line;
-        findId(span);
+        if (nextId < span.optionsStart) {
+          nextId = text.indexOf("id", span.optionsStart);
+          if (nextId < 0) nextId = text.length;
+        }
+        if (nextId < span.optionsEnd) findId(span);
+        else span.idStart = span.idEnd = span.optionsEnd;
         server(span);
         continue;
       }
