@@ -27,8 +27,8 @@ const FLEET = 5000;
 const reloads = async (masterSocket: string) =>
   parseShowProc(await sendCommand(masterSocket, "show proc", { timeoutMs: 2000 })).master.reloads;
 
-describeEbpf("lbwatch starting beside thousands of listeners of one backend", () => {
-  it("brings them in with one reload, sets an operator's maintenance again after it, and goes on live", async () => {
+describeEbpf("lbwatch and thousands of new servers in one backend", () => {
+  it("at start-up brings them in with one reload, sets an operator's maintenance again after it, and goes on live", async () => {
     const p = await startPair(53);
     cleanups.push(() => p.stop());
     const empty = (await compileTemplate(p.ws.template)).render(renderContext({ web: [] }));
@@ -82,5 +82,24 @@ describeEbpf("lbwatch starting beside thousands of listeners of one backend", ()
     );
     expect(await until(async () => (await p.routable()).length === FLEET, 30_000)).toBe(true);
     expect(await reloads(haproxy.masterSocket)).toBe(0);
+  }, 90_000);
+
+  it("takes thousands of listeners that appear at once while it runs, with at most two reloads", async () => {
+    const p = await startPair(55);
+    cleanups.push(() => p.stop());
+    const empty = (await compileTemplate(p.ws.template)).render(renderContext({ web: [] }));
+    const haproxy = await p.startHaproxy(empty);
+    await p.startLbwatch();
+    const a = await startBackend("127.0.0.1", p.base + 1);
+    cleanups.push(() => a.kill());
+    expect(await until(async () => (await p.routable()).includes(serverName(a.port)), 5000)).toBe(true);
+    const startedAt = Date.now();
+    const fleet = await startManyListeners(p.base + 50, FLEET);
+    cleanups.push(() => fleet.stop());
+    expect(await until(async () => (await p.routable()).length === FLEET + 1, 30_000)).toBe(true);
+    const took = Date.now() - startedAt;
+    const count = await reloads(haproxy.masterSocket);
+    console.log(`${FLEET} listeners appearing at once: routable after ${took} ms, ${count} reload(s)`);
+    expect(count).toBeLessThanOrEqual(2);
   }, 90_000);
 });
