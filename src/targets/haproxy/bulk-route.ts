@@ -21,6 +21,12 @@ const RELOAD_NS = 150_000_000;
 export const MIN_BULK = 256;
 /** How much slower the live route must be before a reload is chosen. */
 const MARGIN = 2;
+/**
+ * At most one reload for new servers this often: each reload leaves the old workers to finish their
+ * connections (up to `hard-stop-after`), so a fleet that comes and goes in bulk (a crash-looping
+ * supervisor of thousands of workers) must not pile them up. Within it, large changes go live.
+ */
+export const BULK_SPACING_MS = 10_000;
 
 export interface BackendAdds {
   backend: string;

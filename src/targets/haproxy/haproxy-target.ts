@@ -31,7 +31,7 @@ import { Spacing } from "../spacing.js";
 import { StageTimes } from "../stage-times.js";
 import { removeStaleStaged } from "../staged-files.js";
 import type { Activation, Renderer, Target, TargetStatus } from "../target.js";
-import { backendsForReload, MIN_BULK } from "./bulk-route.js";
+import { BULK_SPACING_MS, backendsForReload, MIN_BULK } from "./bulk-route.js";
 import { type DeleteOutcome, DrainQueue } from "./drain-queue.js";
 import { DrainRecord } from "./drain-record.js";
 import { KnownServers } from "./known-servers.js";
@@ -123,6 +123,8 @@ export class HaproxyTarget implements Target {
   #bulkRefused = false;
   /** lbwatch reloaded HAProxy: the operator states it had are set again on the new workers. */
   #restoreOperator = false;
+  /** When lbwatch last reloaded HAProxy (Date.now()). */
+  #reloadedAt = Number.NEGATIVE_INFINITY;
   /** Non-server lines of the config HAProxy runs, when known. */
   #runningRest: string | undefined;
   #version = 0;
@@ -519,6 +521,7 @@ export class HaproxyTarget implements Target {
    */
   #leaveToReload(plan: Plan): void {
     if (!this.#reloader || this.#bulkRefused || plan.add.length < MIN_BULK) return;
+    if (this.#leftToReload.size === 0 && Date.now() - this.#reloadedAt < BULK_SPACING_MS) return;
     const goes = (a: Plan["add"][number]) =>
       a.state === "ready" && (a.spec as Partial<ServerLine>).id !== undefined;
     const counts = new Map<string, number>();
@@ -727,6 +730,7 @@ export class HaproxyTarget implements Target {
       throw err;
     }
     this.#reloadReason = undefined;
+    this.#reloadedAt = Date.now();
     this.#bulkRefused = false;
     this.#restoreOperator = true;
     this.#connection.detach();
