@@ -2,7 +2,7 @@
  * Issue 8's reproductions: lbwatch brings HAProxy back to the live listeners after any failure,
  * restart or crash, its own or HAProxy's, instead of trusting what it applied last.
  */
-import { readFile, rename } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { execa } from "execa";
 import { afterEach, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { compileTemplate } from "../../src/render/template.js";
 import { sendCommand } from "../../src/targets/haproxy/cli-socket.js";
 import { until } from "../cli/lbwatch-process.js";
 import { describeEbpf } from "../helpers/ebpf.js";
+import { serversState } from "../helpers/haproxy.js";
 import { get } from "../helpers/http.js";
 import { renderContext } from "../helpers/render-context.js";
 import { type BackendProcess, startBackend } from "./backend-process.js";
@@ -182,6 +183,31 @@ describeEbpf("lbwatch and what an operator or a script does to HAProxy behind it
     // Once the operator sets it ready, it is lbwatch's again.
     await admin(p, `set server be_web/${serverName(a.port)} state ready`);
     expect(await served(p, a.port)).toBe(true);
+  });
+
+  it("sets an operator's maintenance and drain again after a reload of its own", async () => {
+    const p = await pair(56);
+    await p.startHaproxy(await renderEmpty(p));
+    const run = await p.startLbwatch();
+    const [a, b, c] = [await backend(p.base + 1), await backend(p.base + 2), await backend(p.base + 3)];
+    expect(await until(async () => (await p.routable()).length === 3, 3000)).toBe(true);
+    await admin(p, `set server be_web/${serverName(a.port)} state maint`);
+    await admin(p, `set server be_web/${serverName(b.port)} state drain`);
+    // A change outside the servers: only a reload applies it, and the new workers start afresh.
+    await writeFile(
+      p.ws.template,
+      (await readFile(p.ws.template, "utf8")).replace("timeout client 30s", "timeout client 31s"),
+    );
+    await run.waitForLog((l) => l.msg === "target applied" && l.activation === "reload", 10_000);
+    const stateOf = async () =>
+      Object.fromEntries(
+        (await serversState(`${p.dir}/admin.sock`, "be_web")).map((s) => [s.name, s.adminState & 0x09]),
+      );
+    const want = { [serverName(a.port)]: 0x01, [serverName(b.port)]: 0x08, [serverName(c.port)]: 0 };
+    expect(await until(async () => JSON.stringify(await stateOf()) === JSON.stringify(want), 5000)).toBe(
+      true,
+    );
+    expect(await served(p, c.port)).toBe(true);
   });
 
   it("takes back, after a crash, the maintenance its predecessor put a closing backend in", async () => {

@@ -307,10 +307,11 @@ export class HaproxyTarget implements Target {
       );
       // What the file said is now in what is known; it is needed again only after the next adoption.
       this.#loaded = new Map();
-      const reloaded = adopted && this.#restoreOperator;
+      // Until it is done: a pass that fails first leaves it to the next, adopted or not.
+      const reloaded = this.#restoreOperator;
       if (reloaded) {
-        this.#restoreOperator = false;
         await this.#restoreOperatorStates();
+        this.#restoreOperator = false;
       }
       const inMaintenance = new Set(live.filter((s) => s.adminState & ADMIN_FMAINT).map(serverKey));
       this.#drains.retain((key) => inMaintenance.has(key));
