@@ -9,8 +9,8 @@ import { SAFE_ADDRESS, SAFE_NAME, type ServerSpec } from "./runtime-commands.js"
 
 /**
  * A server line as `add server` would take it, and where it is. Its `id` is not among the options:
- * lbwatch leaves the ids of servers it adds to HAProxy (they would collide with servers being
- * deleted), so an id on a line only spares HAProxy numbering servers when it parses the config.
+ * lbwatch lets HAProxy number the servers it adds live (a line's id may still belong to a server
+ * being deleted), so an id on a line only spares HAProxy numbering servers when it parses the config.
  */
 export interface ServerLine extends ServerSpec {
   /** 1-based line number in its render. */
