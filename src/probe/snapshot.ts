@@ -45,8 +45,8 @@ async function readNetns(
  *
  * One walk over /proc/PID/fd maps socket inodes to pids (owner = the holder that made it, not one
  * handed it by fork) and finds the namespaces; tcp and tcp6 are then read once per namespace through
- * one pid in it, keeping TCP_LISTEN rows, and `ss` gives the backlogs (see ss-backlog.ts). Every step is linear in pids,
- * fds and rows, with bounded concurrency.
+ * one pid in it, keeping TCP_LISTEN rows, and `ss` gives the backlogs (see ss-backlog.ts). Every
+ * step is linear in pids, fds and rows, with bounded concurrency.
  *
  * Fields /proc cannot give: a listener no readable process holds (its owner exited mid-walk, or is
  * hidden from us) has pid 0, comm "", gid 0 and cgroupId 0n, with uid from the tcp table; `tid` is
