@@ -2,7 +2,7 @@
  * lbwatch against an etcd that wants TLS with a client certificate (--client-cert-auth) and has
  * authentication enabled: a user `lb` whose role may read and write the test's prefix and nothing else.
  */
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -131,6 +131,50 @@ describeEbpf("lbwatch agent and run over TLS with a client certificate and an et
       await Promise.race([agent.exited(), new Promise((r) => setTimeout(() => r("running"), 100))]),
     ).toBe("running");
   }, 60_000);
+});
+
+describe("lbwatch agent and a changed config", () => {
+  it("connects once a SIGHUP reads a corrected password file, adopting its lease; an invalid config is refused and it goes on", async () => {
+    const base = portBlock(45);
+    await writeFile(join(dir, "agent-password"), "not-it\n", { mode: 0o600 });
+    const listener = await startListenerProcess({ addr: "0.0.0.0", port: base + 7, backlog: 8 });
+    cleanups.push(() => listener.stop());
+    const agent = await startAgent(base, etcdYaml({ passwordFile: "agent-password" }));
+    await agent.waitForLog((l) => l.msg === REFUSED_AGENT, 30_000);
+    const admin = etcd.client();
+    // This test's listener only: the first test's keys may still be there, under their lease.
+    const keys = async () =>
+      (await admin.getAll().prefix(`${PREFIX}/v1/backends/`).keys()).filter((k) =>
+        k.endsWith(`_${base + 7}`),
+      );
+    expect(await keys()).toEqual([]);
+    await writeFile(join(dir, "agent-password"), "lb-secret\n", { mode: 0o600 });
+    agent.signal("SIGHUP");
+    await agent.waitForLog((l) => l.msg === "config reloaded: restarting the agent on it", 10_000);
+    expect(await until(async () => (await keys()).length === 1, 30_000)).toBe(true);
+    const lease = async () => (await admin.get((await keys())[0] as string).exec()).kvs[0]?.lease.toString();
+    const before = await lease();
+    // A config that no longer loads: refused, and the agent keeps publishing under the same lease.
+    const file = join(dir, `agent-${base}.yaml`);
+    const good = await readFile(file, "utf8");
+    await writeFile(file, `${good}bogus: 1\n`);
+    agent.signal("SIGHUP");
+    const refused = await agent.waitForLog(
+      (l) => l.msg === "config reload refused: the agent goes on as it was",
+      10_000,
+    );
+    expect(String(refused.error)).toContain("bogus");
+    // A valid one again: restarted in place, the new agent adopts the lease, the key never goes away.
+    await writeFile(file, good);
+    agent.signal("SIGHUP");
+    expect(
+      await until(() => agent.logs().filter((l) => l.msg === "agent publishing").length === 3, 20_000),
+    ).toBe(true);
+    expect([await keys(), await lease()]).toEqual([[expect.any(String)], before]);
+    expect(
+      await Promise.race([agent.exited(), new Promise((r) => setTimeout(() => r("running"), 100))]),
+    ).toBe("running");
+  }, 90_000);
 });
 
 describe("lbwatch run refused by etcd", () => {
