@@ -124,6 +124,7 @@ do_install() {
     for yaml in "$example"/*.yaml; do put_filled "$yaml" "$DATADIR/lbwatch/$yaml"; done
   done
   put_filled packaging/lbwatch.service.in "$UNITDIR/lbwatch.service"
+  put_filled packaging/lbwatch-agent.service.in "$UNITDIR/lbwatch-agent.service"
 
   # The config is the operator's once installed: never overwritten; removed by uninstall only
   # while it is still the file installed (its checksum recorded here).

@@ -109,6 +109,7 @@ describe("make deb", () => {
       .sort();
     expect(outsideLibDir).toEqual([
       "etc/lbwatch/lbwatch.yaml",
+      "lib/systemd/system/lbwatch-agent.service",
       "lib/systemd/system/lbwatch.service",
       "usr/share/doc/lbwatch/README.md.gz",
       "usr/share/doc/lbwatch/changelog.gz",
@@ -207,6 +208,28 @@ describe("lbwatch installed from the package", () => {
       "systemd-analyze",
       "verify",
       pkg("lib/systemd/system/lbwatch.service"),
+    ]);
+    const r = await execa(cmd, args, { reject: false, timeout: 20_000 });
+    expect({ exitCode: r.exitCode, output: r.stdout + r.stderr }).toEqual({ exitCode: 0, output: "" });
+  });
+
+  it("has an agent unit that systemd-analyze verifies, run only once /etc/lbwatch/agent.yaml exists", async () => {
+    const unit = await readFile(pkg("lib/systemd/system/lbwatch-agent.service"), "utf8");
+    expect(unit.split("\n").filter((l) => /^(Exec|Condition)/.test(l))).toEqual([
+      "ConditionPathExists=/etc/lbwatch/agent.yaml",
+      "ExecStart=/usr/bin/lbwatch agent -c /etc/lbwatch/agent.yaml",
+      "ExecReload=/bin/kill -HUP $MAINPID",
+    ]);
+    const view = {
+      overlays: [
+        [pkg("usr"), "/usr"],
+        [pkg("etc"), "/etc"],
+      ] as [string, string][],
+    };
+    const [cmd, args] = inMountNamespace(view, [
+      "systemd-analyze",
+      "verify",
+      pkg("lib/systemd/system/lbwatch-agent.service"),
     ]);
     const r = await execa(cmd, args, { reject: false, timeout: 20_000 });
     expect({ exitCode: r.exitCode, output: r.stdout + r.stderr }).toEqual({ exitCode: 0, output: "" });

@@ -40,6 +40,7 @@ describe("make install and make uninstall", () => {
       "usr/lib/lbwatch/install-manifest",
       "usr/lib/lbwatch/native/build/Release/lbwatch.node",
       "usr/lib/lbwatch/package.json",
+      "usr/lib/systemd/system/lbwatch-agent.service",
       "usr/lib/systemd/system/lbwatch.service",
       ...SHARED_FILES.map((f) => `usr/share/${f}`),
       ...(await distJs()),
@@ -70,6 +71,13 @@ describe("make install and make uninstall", () => {
     expect(unit.split("\n").filter((l) => l.startsWith("ExecStart"))).toEqual([
       "ExecStartPre=/usr/local/bin/lbwatch check -c /etc/lbwatch/lbwatch.yaml",
       "ExecStart=/usr/local/bin/lbwatch run -c /etc/lbwatch/lbwatch.yaml",
+    ]);
+    const agentUnit = await readFile(
+      join(destdir, "usr/local/lib/systemd/system/lbwatch-agent.service"),
+      "utf8",
+    );
+    expect(agentUnit.split("\n").filter((l) => l.startsWith("ExecStart"))).toEqual([
+      "ExecStart=/usr/local/bin/lbwatch agent -c /etc/lbwatch/agent.yaml",
     ]);
     const config = join(destdir, "etc/lbwatch/lbwatch.yaml");
     expect((await readFile(config, "utf8")).split("\n").filter((l) => l.includes("template:"))).toEqual([
