@@ -8,7 +8,7 @@ import Handlebars from "handlebars";
 import { LbwatchError } from "../errors.js";
 import type { RenderContext } from "./context.js";
 import { helpers, strictBlockHelpers } from "./helpers.js";
-import { partialUse } from "./partials.js";
+import { inlineStaticPartials, partialUse } from "./partials.js";
 import { useStrictPaths } from "./strict-paths.js";
 
 export interface CompiledTemplate {
@@ -94,9 +94,10 @@ export function compileTemplateText(source: string, file: string): CompiledTempl
         );
       }
     }
+    const rewritten = inlineStaticPartials(ast);
     // precompile runs the whole compiler now (compile alone defers it to the first render).
-    env.precompile(ast, OPTIONS);
-    run = env.compile(ast, OPTIONS);
+    env.precompile(rewritten, OPTIONS);
+    run = env.compile(rewritten, OPTIONS);
   } catch (err) {
     throw templateError(file, source, err, "compile");
   }
