@@ -191,13 +191,8 @@ describe("lbwatch installed from the package", () => {
     });
   });
 
-  it("has a unit that systemd-analyze verifies, running /usr/bin/lbwatch on /etc/lbwatch/lbwatch.yaml", async () => {
-    const unit = await readFile(pkg("lib/systemd/system/lbwatch.service"), "utf8");
-    expect(unit.split("\n").filter((l) => l.startsWith("Exec"))).toEqual([
-      "ExecStartPre=/usr/bin/lbwatch check -c /etc/lbwatch/lbwatch.yaml",
-      "ExecStart=/usr/bin/lbwatch run -c /etc/lbwatch/lbwatch.yaml",
-      "ExecReload=/bin/kill -HUP $MAINPID",
-    ]);
+  /** systemd-analyze verify of an installed unit, with the package's /usr and /etc in place. */
+  const verifyUnit = async (unit: string) => {
     const view = {
       overlays: [
         [pkg("usr"), "/usr"],
@@ -207,10 +202,20 @@ describe("lbwatch installed from the package", () => {
     const [cmd, args] = inMountNamespace(view, [
       "systemd-analyze",
       "verify",
-      pkg("lib/systemd/system/lbwatch.service"),
+      pkg(`lib/systemd/system/${unit}`),
     ]);
     const r = await execa(cmd, args, { reject: false, timeout: 20_000 });
-    expect({ exitCode: r.exitCode, output: r.stdout + r.stderr }).toEqual({ exitCode: 0, output: "" });
+    return { exitCode: r.exitCode, output: r.stdout + r.stderr };
+  };
+
+  it("has a unit that systemd-analyze verifies, running /usr/bin/lbwatch on /etc/lbwatch/lbwatch.yaml", async () => {
+    const unit = await readFile(pkg("lib/systemd/system/lbwatch.service"), "utf8");
+    expect(unit.split("\n").filter((l) => l.startsWith("Exec"))).toEqual([
+      "ExecStartPre=/usr/bin/lbwatch check -c /etc/lbwatch/lbwatch.yaml",
+      "ExecStart=/usr/bin/lbwatch run -c /etc/lbwatch/lbwatch.yaml",
+      "ExecReload=/bin/kill -HUP $MAINPID",
+    ]);
+    expect(await verifyUnit("lbwatch.service")).toEqual({ exitCode: 0, output: "" });
   });
 
   it("has an agent unit that systemd-analyze verifies, run only once /etc/lbwatch/agent.yaml exists", async () => {
@@ -220,19 +225,7 @@ describe("lbwatch installed from the package", () => {
       "ExecStart=/usr/bin/lbwatch agent -c /etc/lbwatch/agent.yaml",
       "ExecReload=/bin/kill -HUP $MAINPID",
     ]);
-    const view = {
-      overlays: [
-        [pkg("usr"), "/usr"],
-        [pkg("etc"), "/etc"],
-      ] as [string, string][],
-    };
-    const [cmd, args] = inMountNamespace(view, [
-      "systemd-analyze",
-      "verify",
-      pkg("lib/systemd/system/lbwatch-agent.service"),
-    ]);
-    const r = await execa(cmd, args, { reject: false, timeout: 20_000 });
-    expect({ exitCode: r.exitCode, output: r.stdout + r.stderr }).toEqual({ exitCode: 0, output: "" });
+    expect(await verifyUnit("lbwatch-agent.service")).toEqual({ exitCode: 0, output: "" });
   });
 });
 
