@@ -537,8 +537,12 @@ export class HaproxyTarget implements Target {
     const left = (a: Plan["add"][number]) => goes(a) && backends.has(a.spec.backend);
     for (const a of plan.add) if (left(a)) this.#leftToReload.set(serverKey(a.spec), a.spec.name);
     plan.add = plan.add.filter((a) => !left(a));
+    const names = [...backends];
+    // A cold start of 100,000 names a hundred backends: the first few say enough.
+    const where =
+      names.length > 3 ? `${names.slice(0, 3).join(", ")} and ${names.length - 3} more` : names.join(", ");
     this.#wantReload(
-      `${this.#leftToReload.size} new servers in ${[...backends].join(", ")}: a reload brings them faster than adding them live`,
+      `${this.#leftToReload.size} new servers in ${where}: a reload brings them faster than adding them live`,
     );
   }
 
