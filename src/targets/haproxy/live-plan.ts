@@ -79,7 +79,16 @@ export function splitAddress(address: string): { ip: string; port: number } | un
 }
 
 /** `disabled` is a state, not a setting: it changes live (maint/ready), never needs a reload. */
-const settings = (options: readonly string[]) => options.filter((o) => o !== "disabled").join(" ");
+const settingsOf = new WeakMap<readonly string[], string>();
+/** Option lists are shared between servers with the same line (parseConfig, KnownServers): once each. */
+function settings(options: readonly string[]): string {
+  let text = settingsOf.get(options);
+  if (text === undefined) {
+    text = options.filter((o) => o !== "disabled").join(" ");
+    settingsOf.set(options, text);
+  }
+  return text;
+}
 const isDisabled = (options: readonly string[] | undefined) => options?.includes("disabled") === true;
 
 /** The part of both plans that compares one desired server with what runs under its name. */
