@@ -329,10 +329,8 @@ export class HaproxyTarget implements Target {
       applied.added.push(...broughtByReload.map(([, name]) => name));
       times.lap("runtimeApi");
       this.#log.debug({ full: true, servers: desired.servers.size, ...times.ms }, "apply stages");
-      // Servers left to a reload still due: the pass after it compares everything again, and reports
-      // the change then if nothing of it was applied now.
-      this.#full = this.#leftToReload.size > 0;
-      if (this.#full && applied.added.length + applied.removed.length === 0) this.#owe(change);
+      this.#full = false;
+      this.#awaitReload(change, applied);
       if (applied.added.length + applied.removed.length > 0) {
         // A HAProxy just (re)started runs what its file said: bringing it up to date is routine. The
         // same process differing from what lbwatch applied is drift made behind its back.
@@ -372,10 +370,7 @@ export class HaproxyTarget implements Target {
       const applied = await this.#execute(plan);
       times.lap("runtimeApi");
       this.#log.debug({ full: false, ...times.ms }, "apply stages");
-      if (this.#leftToReload.size > 0) {
-        this.#full = true;
-        if (applied.added.length + applied.removed.length === 0) this.#owe(change);
-      }
+      this.#awaitReload(change, applied);
       if (applied.added.length + applied.removed.length > 0) this.#report(change, applied, started);
     } catch (err) {
       this.#owe(change);
@@ -544,6 +539,16 @@ export class HaproxyTarget implements Target {
     this.#wantReload(
       `${this.#leftToReload.size} new servers in ${where}: a reload brings them faster than adding them live`,
     );
+  }
+
+  /**
+   * With servers left to a reload still due, the pass after it compares everything again, and
+   * reports `change` then when nothing of it was applied now.
+   */
+  #awaitReload(change: RegistryChange, applied: { added: string[]; removed: string[] }): void {
+    if (this.#leftToReload.size === 0) return;
+    this.#full = true;
+    if (applied.added.length + applied.removed.length === 0) this.#owe(change);
   }
 
   /** Every managed server's state, for the operator's maintenance and drain lbwatch did not see yet. */
