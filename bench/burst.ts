@@ -7,7 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BenchContext, Benchmark } from "./lib/bench.js";
 import { Child } from "./lib/children.js";
-import { LISTENERS_PY, REPO_DIR, sleep } from "./lib/helpers.js";
+import { LISTENERS_PY, lbwatchArgv, sleep } from "./lib/helpers.js";
 import { freePortBlock } from "./lib/lb-layout.js";
 import { round } from "./lib/percentiles.js";
 
@@ -45,13 +45,9 @@ export const burst: Benchmark = {
       config,
       `services:\n  burst: { ports: [${port}] }\nresync: 0s\ntargets:\n  - template: ${template}\n    dest: ${dest}\n`,
     );
-    const lbwatch = Child.start(
-      process.execPath,
-      [join(REPO_DIR, "bin", "lbwatch"), "run", "--config", config],
-      {
-        env: { LBWATCH_LOG_LEVEL: "info" },
-      },
-    );
+    const lbwatch = Child.start(process.execPath, lbwatchArgv(["run", "--config", config]), {
+      env: { LBWATCH_LOG_LEVEL: "info" },
+    });
     try {
       if ((await convergeAt(dest, 0, 15_000)) === undefined || lbwatch.exited) {
         throw new Error(`lbwatch run did not write ${dest}: ${lbwatch.stderrTail}`);

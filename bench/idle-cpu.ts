@@ -4,20 +4,17 @@
  * over a window after start-up. Other processes on this machine may still listen or close during the
  * window; the events it printed are counted so a busy window is visible in the result.
  */
-import { join } from "node:path";
 import type { BenchContext, Benchmark } from "./lib/bench.js";
 import { Child } from "./lib/children.js";
 import { contextSwitches, procStat } from "./lib/cpu-time.js";
-import { REPO_DIR, sleep } from "./lib/helpers.js";
+import { lbwatchArgv, sleep } from "./lib/helpers.js";
 import { round } from "./lib/percentiles.js";
-
-export const LBWATCH_BIN = join(REPO_DIR, "bin", "lbwatch");
 
 export const idleCpu: Benchmark = {
   name: "idle-cpu",
   async run(ctx: BenchContext) {
     const windowMs = ctx.quick ? 5000 : 10_000;
-    const child = Child.start(process.execPath, [LBWATCH_BIN, "events"], {
+    const child = Child.start(process.execPath, lbwatchArgv(["events"]), {
       env: { LBWATCH_LOG_LEVEL: "warn" },
     });
     try {

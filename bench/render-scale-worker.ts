@@ -18,11 +18,12 @@
  * 3. The file lane's pieces at N: full render, parse of the server lines, compare with dest's text.
  * Prints one JSON line.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tuneMalloc } from "../src/cli/tune-malloc.js";
 import { Controller } from "../src/controller/controller.js";
 import { createLogger } from "../src/log.js";
+import { loadAddon } from "../src/probe/native.js";
 import { Registry } from "../src/registry/registry.js";
 import { ServiceLists } from "../src/render/service-lists.js";
 import { compileTemplate } from "../src/render/template.js";
@@ -64,15 +65,24 @@ function heap(): number {
   gc();
   return process.memoryUsage().heapUsed;
 }
-/** Where RSS goes beyond the live heap: V8's reserved heap, buffers outside it. */
-function memory() {
+/**
+ * RSS beside the live heap (the rest is V8's reserved heap, the brk heap, node's own code), read
+ * RSS_SETTLE_MS after a full GC: V8 returns the pages a GC freed from a background thread, and an
+ * RSS read at once counted up to 110 MiB of them at 100,000 backends. `peakRssMiB`: the most this
+ * process has held so far (VmHWM), start-up's full reconcile included.
+ */
+const RSS_SETTLE_MS = 250;
+async function memory() {
   gc();
+  await sleep(RSS_SETTLE_MS);
   const m = process.memoryUsage();
+  const peak = /^VmHWM:\s+(\d+) kB$/m.exec(await readFile("/proc/self/status", "utf8"))?.[1];
   return {
     rssMiB: MiB(m.rss),
     heapUsedMiB: MiB(m.heapUsed),
     heapTotalMiB: MiB(m.heapTotal),
     externalMiB: MiB(m.external),
+    peakRssMiB: MiB(Number(peak) * 1024),
   };
 }
 const brief = (values: number[]) => {
@@ -223,7 +233,7 @@ ${SERVICES.map((name, i) => `  ${name}: { ports: [${portOf(i)}]${checks ? "" : "
     await idle(300_000);
     const startupMs = ms(t0);
     const repairedAtStartup = waiter.records.length;
-    const held = memory();
+    const held = await memory();
     const heapHeld = heap();
     const sync: number[] = [];
     const applied: number[] = [];
@@ -242,6 +252,9 @@ ${SERVICES.map((name, i) => `  ${name}: { ports: [${portOf(i)}]${checks ? "" : "
         fileIdle.push(ms(t));
       }
     }
+    // Every change applied by both lanes: the file lane's last pass is not transient memory.
+    await idle(60_000);
+    const afterChanges = await memory();
     return {
       startupReconciledMs: round(startupMs, 1),
       repairedAtStartup,
@@ -250,8 +263,8 @@ ${SERVICES.map((name, i) => `  ${name}: { ports: [${portOf(i)}]${checks ? "" : "
       fileLaneIdleMs: brief(fileIdle),
       controllerBytesPerBackend: Math.round((heapHeld - heapBefore) / count),
       memoryHeld: held,
-      memoryAfterChanges: memory(),
-      // V8 hands pages it freed back to the OS lazily: what RSS falls to once idle.
+      memoryAfterChanges: afterChanges,
+      // V8 and malloc_trim (src/cli/tune-malloc.ts) hand pages back after a while: what RSS falls to.
       memoryIdle3s: await sleep(3000).then(memory),
       runtimeClientAddMs: brief(await clientFloor(paths.runtimeSocket)),
     };
@@ -261,7 +274,9 @@ ${SERVICES.map((name, i) => `  ${name}: { ports: [${portOf(i)}]${checks ? "" : "
   }
 }
 
-// First, as `lbwatch run` does, so that RSS is what a deployed controller holds.
+// First, as `lbwatch run` does, so that RSS is what a deployed controller holds; loaded before, as
+// tuneMalloc goes on without an addon, which would measure another malloc.
+loadAddon();
 tuneMalloc(createLogger({ pretty: false, level: "warn" }));
 const rssBase = process.memoryUsage().rss;
 const heapBaseMiB = MiB(heap());

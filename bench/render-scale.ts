@@ -4,15 +4,16 @@
  * memory that holding them takes. Each size runs in a fresh process (bench/render-scale-worker.ts,
  * compiled to build/bench-js and run by plain node, not tsx) so its memory is its own.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import type { BenchContext, Benchmark } from "./lib/bench.js";
 import { Child } from "./lib/children.js";
-import { BENCH_DIR, REPO_DIR } from "./lib/helpers.js";
+import { BENCH_DIR, lbwatchNodeFlags, REPO_DIR } from "./lib/helpers.js";
 import { TEMPLATE } from "./lib/lb-config.js";
 
-const WORKER = join(REPO_DIR, "build", "bench-js", "bench", "render-scale-worker.js");
+const COMPILED = join(REPO_DIR, "build", "bench-js");
+const WORKER = join(COMPILED, "bench", "render-scale-worker.js");
 
 export const renderScale: Benchmark = {
   name: "render-scale",
@@ -30,12 +31,16 @@ export const renderScale: Benchmark = {
           ...(ctx.mode === "full" ? ([[100_000, 10]] as Array<[number, number]>) : []),
         ];
     await execa("npx", ["tsc", "-p", join(BENCH_DIR, "tsconfig.build.json")], { cwd: REPO_DIR });
+    // The compiled src/probe/native.js looks for the addon two levels up, as from dist/: there.
+    await rm(join(COMPILED, "native"), { recursive: true, force: true });
+    await symlink(join(REPO_DIR, "native"), join(COMPILED, "native"));
     const rows: Record<string, unknown>[] = [];
     for (const [backends, changes] of sizes) {
       const dir = join(ctx.scratch, `render-scale-${backends}`);
       await mkdir(dir, { recursive: true });
       const worker = Child.start(process.execPath, [
         "--expose-gc",
+        ...lbwatchNodeFlags(),
         WORKER,
         String(backends),
         dir,
@@ -52,7 +57,7 @@ export const renderScale: Benchmark = {
     return {
       unit: "ms, µs where named, MiB, bytes per backend",
       template: "templates/haproxy.cfg.hbs, backends spread over services of at most 1,000",
-      runtime: `node ${process.version} --expose-gc on the compiled build (no tsx)`,
+      runtime: `node ${process.version} --expose-gc ${lbwatchNodeFlags().join(" ")} on the compiled build (no tsx)`,
       rows,
     };
   },

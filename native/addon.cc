@@ -1,6 +1,6 @@
 // lbwatch native addon: exports the Probe class, the C layout of struct lbwatch_event, which
 // test/probe/event-layout.test.ts compares with the offsets src/probe/decode.ts reads, nsOwner
-// and tuneMalloc.
+// tuneMalloc and trimMalloc.
 #include <linux/types.h>
 #include <napi.h>
 
@@ -58,6 +58,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layout", Layout(env));
   exports.Set("nsOwner", Napi::Function::New(env, lbwatch::NsOwner, "nsOwner"));
   exports.Set("tuneMalloc", Napi::Function::New(env, lbwatch::TuneMalloc, "tuneMalloc"));
+  exports.Set("trimMalloc", Napi::Function::New(env, lbwatch::TrimMalloc, "trimMalloc"));
   return exports;
 }
 

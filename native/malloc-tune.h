@@ -1,4 +1,4 @@
-// tuneMalloc(mmapThreshold) → boolean: see malloc-tune.cc.
+// tuneMalloc(mmapThreshold) → boolean and trimMalloc() → boolean (memory released): see malloc-tune.cc.
 #pragma once
 
 #include <napi.h>
@@ -6,5 +6,6 @@
 namespace lbwatch {
 
 Napi::Value TuneMalloc(const Napi::CallbackInfo& info);
+Napi::Value TrimMalloc(const Napi::CallbackInfo& info);
 
 }  // namespace lbwatch

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { backendId } from "../../src/registry/backend-id.js";
 import { Child } from "./children.js";
 import { Haproxy, isReady, type ServerState } from "./haproxy.js";
-import { BENCH_DIR, REPO_DIR, sleep } from "./helpers.js";
+import { BENCH_DIR, lbwatchArgv, REPO_DIR, sleep } from "./helpers.js";
 import {
   AGGRESSIVE_CHECKS,
   type CheckTimers,
@@ -89,8 +89,9 @@ function startController(spec: ContenderSpec, layout: Layout): Child | undefined
           `--cpu-prof-dir=${join(process.env.LBWATCH_BENCH_PROFILE, layout.dir.split("/").slice(-2).join("."))}`,
         ]
       : [];
-    const argv = [...profile, join(REPO_DIR, "bin", "lbwatch"), "run", "--config", layout.lbwatchConfig];
-    return Child.start(process.execPath, argv, { env });
+    return Child.start(process.execPath, lbwatchArgv(["run", "--config", layout.lbwatchConfig], profile), {
+      env,
+    });
   }
   return Child.start(
     process.execPath,

@@ -3,6 +3,7 @@
  * version into the OS temp dir (nothing generated lands in the repo).
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { access, mkdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,6 +12,23 @@ import { execa } from "execa";
 
 export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 export const REPO_DIR = dirname(BENCH_DIR);
+export const LBWATCH_BIN = join(REPO_DIR, "bin", "lbwatch");
+/**
+ * The node flags of bin/lbwatch's shebang (its V8 heap sizing): a benchmark that starts node itself,
+ * to add its own flags, must run lbwatch as the shebang would, or it measures another memory. Read
+ * on use: compiled into build/bench-js (render-scale's worker), this module has no bin/ beside it.
+ */
+export function lbwatchNodeFlags(): string[] {
+  const shebang = readFileSync(LBWATCH_BIN, "utf8").split("\n", 1)[0] ?? "";
+  return shebang.split(" ").filter((word) => word.startsWith("--"));
+}
+/** node's argv for `lbwatch <args>`, `nodeFlags` (a profiler's) before the shebang's. */
+export const lbwatchArgv = (args: readonly string[], nodeFlags: readonly string[] = []): string[] => [
+  ...nodeFlags,
+  ...lbwatchNodeFlags(),
+  LBWATCH_BIN,
+  ...args,
+];
 export const LISTENERS_PY = join(BENCH_DIR, "helpers", "listeners.py");
 const C_SOURCE = join(BENCH_DIR, "helpers", "bench-helper.c");
 

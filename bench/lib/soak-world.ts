@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Child } from "./children.js";
 import { descendants } from "./cpu-time.js";
 import { Haproxy, type HaproxyPaths, haproxyPaths } from "./haproxy.js";
-import { BENCH_DIR, REPO_DIR } from "./helpers.js";
+import { BENCH_DIR, lbwatchArgv } from "./helpers.js";
 import { TEMPLATE } from "./lb-config.js";
 
 /** A line of the template outside every server line: editing it is a change only a reload applies. */
@@ -91,11 +91,9 @@ targets:
   }
 
   startLbwatch(): Child {
-    const child = Child.start(
-      process.execPath,
-      [join(REPO_DIR, "bin", "lbwatch"), "run", "--config", this.config],
-      { env: { ...this.env, LBWATCH_LOG_LEVEL: "info" } },
-    );
+    const child = Child.start(process.execPath, lbwatchArgv(["run", "--config", this.config]), {
+      env: { ...this.env, LBWATCH_LOG_LEVEL: "info" },
+    });
     this.lbwatch = child;
     this.lbwatchRuns.push(child);
     return child;

@@ -1,7 +1,7 @@
 /**
  * The raw surface of native/build/Release/lbwatch.node, typed here and used only by src/probe/
- * (listen-probe.ts, attach.ts and netns.ts) and, for tuneMalloc, src/cli/tune-malloc.ts. Nothing
- * else should import this file.
+ * (listen-probe.ts, attach.ts and netns.ts) and, for tuneMalloc and trimMalloc,
+ * src/cli/tune-malloc.ts. Nothing else should import this file.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -85,6 +85,8 @@ export interface NativeAddon {
   nsOwner(path: string): NativeNsOwner;
   /** mallopt(3) M_MMAP_THRESHOLD and M_TRIM_THRESHOLD; false when glibc refused the value. */
   tuneMalloc(mmapThresholdBytes: number): boolean;
+  /** malloc_trim(3): true when pages went back to the kernel. */
+  trimMalloc(): boolean;
 }
 
 /** The package root: two levels above this file both as src/probe/*.ts (tsx) and dist/probe/*.js. */

@@ -1,7 +1,12 @@
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { MMAP_THRESHOLD_BYTES, tuneMalloc } from "../../src/cli/tune-malloc.js";
 import { loadAddon } from "../../src/probe/native.js";
+import { ensureBuilt } from "../helpers/cli.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 function capture() {
   const lines: Array<{ level: number; msg: string; setting?: string }> = [];
@@ -30,5 +35,24 @@ describe("tuneMalloc", () => {
       tuneMalloc(log, env);
       expect(lines.map((l) => l.msg)).toEqual(["malloc tuned by the environment: left as it is"]);
     }
+  });
+
+  it("hands the brk heap's free pages back to the kernel after a major GC", async () => {
+    await ensureBuilt();
+    // In a process of its own: the fragments must be the only ones, and vitest's workers have no gc().
+    const run = async (mode: string) => {
+      const child = await execa(
+        process.execPath,
+        ["--expose-gc", `${root}test/fixtures/malloc-fragments.mjs`, `${root}dist/cli/tune-malloc.js`, mode],
+        { timeout: 20_000 },
+      );
+      return JSON.parse(child.stdout) as { before: number; after: number };
+    };
+    const [trimmed, untrimmed] = await Promise.all([run("trim"), run("no-trim")]);
+    // 384 free 64 KiB chunks (24 MiB): kept resident without the trim, returned with it.
+    expect(untrimmed.before).toBeGreaterThan(24 * 1024);
+    expect(untrimmed.after).toBeGreaterThan(untrimmed.before - 2048);
+    expect(trimmed.before).toBeGreaterThan(24 * 1024);
+    expect(trimmed.after).toBeLessThan(trimmed.before - 20 * 1024);
   });
 });
