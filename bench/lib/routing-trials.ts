@@ -4,7 +4,10 @@
  * - listen → served: listen() returning to the first request the backend receives through HAProxy,
  *   both timed by the backend itself on CLOCK_MONOTONIC (includes up to 2 ms of the prober's gap);
  * - listen → routed, close → unrouted: to the first poll of HAProxy's `show stat` for the probe
- *   backend (every POLL_MS) that shows the server taking traffic (UP, no check), or no more;
+ *   backend (every POLL_MS) that shows the server taking traffic (UP, no check), or no more; or,
+ *   for routed, to its first request if that came sooner, since a server that serves is routed. The
+ *   poll runs in this busy process beside every trial's children and lagged a served request by up
+ *   to 10 ms (the first trial after an idle window), which was the routed figure's p99;
  * - close → last request: the last change of the server's attempt counters (stot + econ + wretr)
  *   seen after the close. Reload-based contenders drop the server from the new worker's stats, so
  *   attempts an old worker still makes are not seen.
@@ -146,7 +149,8 @@ export async function routingTrials(
       ids.forEach((id, j) => {
         const { listened, first } = up.listens[j] as (typeof up.listens)[number];
         const closed = down.closedAt[j] as bigint;
-        const routedAt = up.routed.get(id);
+        const polled = up.routed.get(id);
+        const routedAt = first !== undefined && (polled === undefined || first < polled) ? first : polled;
         const unroutedAt = down.at.get(id);
         const last = down.lastAttempt.get(id);
         if (first === undefined || routedAt === undefined || unroutedAt === undefined) out.lost++;
@@ -162,7 +166,7 @@ export async function routingTrials(
           listened: String(listened),
           closed: String(closed),
           ...(first !== undefined ? { served: String(first) } : {}),
-          ...(routedAt !== undefined ? { routed: String(routedAt) } : {}),
+          ...(polled !== undefined ? { polledRouted: String(polled) } : {}),
           ...(unroutedAt !== undefined ? { unrouted: String(unroutedAt) } : {}),
         });
       });

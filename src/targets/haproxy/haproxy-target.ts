@@ -52,13 +52,7 @@ import type { ServerState } from "./runtime-answers.js";
 import { RuntimeClient, type ServerResult } from "./runtime-client.js";
 import type { AdminState, ServerRef, ServerSpec } from "./runtime-commands.js";
 import { RuntimeConnection } from "./runtime-connection.js";
-import {
-  type ConfigOutline,
-  notAddable,
-  type ParsedConfig,
-  parseConfig,
-  type ServerLine,
-} from "./server-lines.js";
+import { type ConfigOutline, notAddable, type ParsedConfig, parseConfig } from "./server-lines.js";
 
 /** A HAProxy whose sockets are absent or refuse connections is not running (yet). */
 const NOT_RUNNING = /ENOENT|ECONNREFUSED/;
@@ -518,8 +512,7 @@ export class HaproxyTarget implements Target {
   #leaveToReload(plan: Plan): void {
     if (!this.#reloader || this.#bulkRefused || plan.add.length < MIN_BULK) return;
     if (this.#leftToReload.size === 0 && Date.now() - this.#reloadedAt < BULK_SPACING_MS) return;
-    const goes = (a: Plan["add"][number]) =>
-      a.state === "ready" && (a.spec as Partial<ServerLine>).id !== undefined;
+    const goes = (a: Plan["add"][number]) => a.state === "ready" && a.spec.id !== undefined;
     const counts = new Map<string, number>();
     for (const a of plan.add) if (goes(a)) counts.set(a.spec.backend, (counts.get(a.spec.backend) ?? 0) + 1);
     const loads = [...counts].map(([backend, adds]) => ({

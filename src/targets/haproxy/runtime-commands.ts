@@ -34,6 +34,11 @@ export interface ServerSpec extends ServerRef {
   address: string;
   /** Server keywords and their arguments, one word each, as `add server` takes them. */
   options: readonly string[];
+  /**
+   * The `id N` of its server line, when it has one: not among the options, since only a reload sets
+   * it (bulk-route.ts sends such servers that way) and a live add lets HAProxy choose.
+   */
+  id?: number;
 }
 
 /**

@@ -15,8 +15,6 @@ import { SAFE_ADDRESS, SAFE_NAME, type ServerSpec } from "./runtime-commands.js"
 export interface ServerLine extends ServerSpec {
   /** 1-based line number in its render. */
   line: number;
-  /** The line's `id N`, when it has one. */
-  id?: number;
 }
 
 export interface ParsedConfig {
