@@ -80,7 +80,7 @@ describeEbpf("lbwatch run (real probe, child process)", () => {
     expect(line.latencyMs).toBeGreaterThan(0);
     // The shebang's V8 heap sizing reached node (README, Memory): env -S split it into its own word.
     const argv = (await readFile(`/proc/${run.pid}/cmdline`, "utf8")).split("\0");
-    expect(argv).toEqual(expect.arrayContaining(["--max-semi-space-size=4", "--heap-growing-percent=50"]));
+    expect(argv).toEqual(expect.arrayContaining(["--max-semi-space-size=8", "--heap-growing-percent=50"]));
 
     process.kill(listener.pid, "SIGKILL");
     expect(await until(async () => (await ws.readDest()) === "")).toBe(true);
