@@ -10,7 +10,18 @@ export type Line = Record<string, unknown>;
 
 const live = new Set<Child>();
 
-function spawn(file: string, args: string[], options: { env?: Record<string, string>; cwd?: string }) {
+interface StartOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  /**
+   * false: keep only stderrTail. HAProxy logs a line per server that goes down, and at 100,000
+   * servers keeping them all held ~30 MiB in the process that started it: render-scale's worker
+   * measured that as lbwatch's memory.
+   */
+  stderrLines?: boolean;
+}
+
+function spawn(file: string, args: string[], options: StartOptions) {
   return execa(file, args, {
     buffer: false,
     reject: false,
@@ -30,7 +41,7 @@ export class Child {
   #exited = false;
   stderrTail = "";
 
-  private constructor(name: string, proc: ReturnType<typeof spawn>) {
+  private constructor(name: string, proc: ReturnType<typeof spawn>, keepStderrLines: boolean) {
     this.name = name;
     this.#proc = proc;
     this.pid = proc.pid ?? -1;
@@ -40,7 +51,7 @@ export class Child {
       for (const w of this.#waiters) w();
     });
     createInterface({ input: proc.stderr }).on("line", (text) => {
-      this.#errLines.push(parseLine(text));
+      if (keepStderrLines) this.#errLines.push(parseLine(text));
       this.stderrTail = `${this.stderrTail}${text}\n`.slice(-4000);
     });
     void proc.then(() => {
@@ -50,13 +61,9 @@ export class Child {
     });
   }
 
-  static start(
-    file: string,
-    args: string[],
-    options: { env?: Record<string, string>; cwd?: string } = {},
-  ): Child {
+  static start(file: string, args: string[], options: StartOptions = {}): Child {
     const proc = spawn(file, args, options);
-    return new Child(`${file} ${args.slice(0, 3).join(" ")}`, proc);
+    return new Child(`${file} ${args.slice(0, 3).join(" ")}`, proc, options.stderrLines ?? true);
   }
 
   get exited(): boolean {
@@ -68,7 +75,7 @@ export class Child {
     return this.#lines;
   }
 
-  /** stderr's lines so far (lbwatch logs JSON there). */
+  /** stderr's lines so far (lbwatch logs JSON there); none if started with `stderrLines: false`. */
   stderrLines(): readonly Line[] {
     return this.#errLines;
   }

@@ -137,7 +137,7 @@ export class Haproxy {
   /** Starts haproxy on paths.config and waits until the Runtime API answers. */
   static async start(paths: HaproxyPaths, env: Record<string, string>): Promise<Haproxy> {
     const argv = ["-W", "-db", "-f", paths.config, "-S", `${paths.masterSocket},mode,600`];
-    const child = Child.start("haproxy", argv, { env });
+    const child = Child.start("haproxy", argv, { env, stderrLines: false });
     const h = new Haproxy(paths, child);
     const deadline = Date.now() + 15_000;
     for (;;) {

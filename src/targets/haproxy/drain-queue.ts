@@ -6,7 +6,9 @@
  * HAProxy 2.6 can crash on a `del server` racing the last streams of a server just put in
  * maintenance (haproxy/haproxy#2323, #2378; seen in this project's benchmarks), and a server in
  * maintenance costs nothing but its slot. Rounds never hold up an apply: the owner runs them in its
- * own queue.
+ * own queue, and asks which servers are due only once the round's turn has come there. A server
+ * re-enabled while the round waited is not due any more: HAProxy would refuse its deletion, and a
+ * refusal (which says lbwatch's view of HAProxy is wrong) costs a full reconcile.
  *
  * A server lbwatch stops trying to delete (the time limit, a refusal) stays on the list: its
  * maintenance is still lbwatch's, and HAProxy shows lbwatch's maintenance and an operator's as the
@@ -26,13 +28,15 @@ export type DeleteOutcome = "deleted" | "busy" | "gone" | "refused";
 
 interface Draining {
   ref: ServerRef;
+  /** Its maintenance is this recent until then (a round may run sooner for an older one). */
+  notBefore: number;
   giveUpAt: number;
   /** Still to be deleted by the rounds; false once given up (kept in maintenance). */
   deleting: boolean;
 }
 
 export class DrainQueue {
-  readonly #remove: (refs: ServerRef[]) => Promise<DeleteOutcome[]>;
+  readonly #remove: (due: () => ServerRef[]) => Promise<DeleteOutcome[]>;
   readonly #log: Logger;
   readonly #limitMs: number;
   readonly #onChange: (keys: () => Iterable<string>) => void;
@@ -43,11 +47,12 @@ export class DrainQueue {
   #delayMs = RETRY_FIRST_MS;
 
   /**
-   * `remove` deletes the servers (inside the owner's queue) and says how each went; `onChange` hears
-   * (as a getter, read when needed) the keys being drained whenever they change (src/targets/haproxy/drain-record.ts).
+   * `remove` calls `due` inside the owner's queue, deletes the servers it returns and says how each
+   * went; `onChange` hears (as a getter, read when needed) the keys being drained whenever they
+   * change (src/targets/haproxy/drain-record.ts).
    */
   constructor(
-    remove: (refs: ServerRef[]) => Promise<DeleteOutcome[]>,
+    remove: (due: () => ServerRef[]) => Promise<DeleteOutcome[]>,
     log: Logger,
     onChange: (keys: () => Iterable<string>) => void = () => {},
     limitMs = DRAIN_LIMIT_MS,
@@ -70,7 +75,13 @@ export class DrainQueue {
 
   add(key: string, ref: ServerRef): void {
     this.#forget(key);
-    this.#servers.set(key, { ref, giveUpAt: Date.now() + this.#limitMs, deleting: true });
+    const now = Date.now();
+    this.#servers.set(key, {
+      ref,
+      notBefore: now + RETRY_FIRST_MS,
+      giveUpAt: now + this.#limitMs,
+      deleting: true,
+    });
     this.#deleting++;
     this.#onChange(this.#keys);
     this.#schedule(true);
@@ -130,10 +141,37 @@ export class DrainQueue {
   }
 
   async #round(): Promise<void> {
+    let due: [string, Draining][] = [];
+    let outcomes: DeleteOutcome[];
+    try {
+      outcomes = await this.#remove(() => {
+        due = this.#due();
+        return due.map(([, d]) => d.ref);
+      });
+    } catch (err) {
+      this.#schedule(false);
+      throw err;
+    }
+    let busy = false;
+    let changed = false;
+    due.forEach(([key, d], i) => {
+      // Only the outcomes of deletions sent: the list may change while HAProxy answers.
+      if (this.#servers.get(key) !== d) return;
+      const outcome = outcomes[i];
+      if (outcome === "busy") busy = true;
+      else if (outcome === "refused") this.#stopDeleting(d);
+      else changed = this.#forget(key) || changed;
+    });
+    if (changed) this.#onChange(this.#keys);
+    if (busy) this.#schedule(false);
+  }
+
+  /** The servers to delete now; those past the limit are given up (kept in maintenance). */
+  #due(): [string, Draining][] {
     const now = Date.now();
     const due: [string, Draining][] = [];
     for (const [key, d] of this.#servers) {
-      if (!d.deleting) continue;
+      if (!d.deleting || d.notBefore > now) continue;
       if (d.giveUpAt > now) {
         due.push([key, d]);
         continue;
@@ -144,25 +182,6 @@ export class DrainQueue {
         "server still has connections: left in maintenance (no new traffic) until the next reload",
       );
     }
-    if (due.length === 0) return;
-    let outcomes: DeleteOutcome[];
-    try {
-      outcomes = await this.#remove(due.map(([, d]) => d.ref));
-    } catch (err) {
-      this.#schedule(false);
-      throw err;
-    }
-    let busy = false;
-    let changed = false;
-    due.forEach(([key, d], i) => {
-      // A server re-enabled (or taken out again) meanwhile was taken off this list by its apply.
-      if (this.#servers.get(key) !== d) return;
-      const outcome = outcomes[i];
-      if (outcome === "busy") busy = true;
-      else if (outcome === "refused") this.#stopDeleting(d);
-      else changed = this.#forget(key) || changed;
-    });
-    if (changed) this.#onChange(this.#keys);
-    if (busy) this.#schedule(false);
+    return due;
   }
 }

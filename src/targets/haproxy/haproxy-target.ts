@@ -153,7 +153,7 @@ export class HaproxyTarget implements Target {
     this.#quiescence = new Quiescence(deps.wait, () => this.#wakeFileLane());
     this.#drainRecord = new DrainRecord(deps.config.dest, this.#log);
     this.#drains = new DrainQueue(
-      (refs) => this.#lock.run(() => this.#delete(refs)),
+      (due) => this.#lock.run(() => this.#delete(due())),
       this.#log,
       () => this.#record(),
     );

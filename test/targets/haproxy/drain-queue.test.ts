@@ -10,7 +10,8 @@ function queue(answer: (name: string) => DeleteOutcome, limitMs = 10_000) {
   const batches: string[][] = [];
   const records: string[][] = [];
   const drains = new DrainQueue(
-    async (refs) => {
+    async (due) => {
+      const refs = due();
       batches.push(refs.map((r) => r.name));
       return refs.map((r) => answer(r.name));
     },
@@ -71,7 +72,10 @@ describe("DrainQueue", () => {
   it("ignores the outcome of a round for a server taken out again meanwhile", async () => {
     let release: (o: DeleteOutcome[]) => void = () => {};
     const drains = new DrainQueue(
-      () => new Promise<DeleteOutcome[]>((resolve) => (release = resolve)),
+      (due) => {
+        due();
+        return new Promise<DeleteOutcome[]>((resolve) => (release = resolve));
+      },
       pino({ level: "silent" }),
     );
     drains.add("be_web/a", ref("a"));
@@ -82,5 +86,39 @@ describe("DrainQueue", () => {
     release(["refused"]);
     await vi.advanceTimersByTimeAsync(0);
     expect(drains.has("be_web/a")).toBe(true);
+  });
+
+  it("asks what is due once the owner runs the round: a server re-enabled meanwhile is not deleted", async () => {
+    // The owner's queue is busy (a live apply) when the round comes; it runs the round afterwards.
+    let runRound: () => void = () => {};
+    const sent: string[][] = [];
+    const drains = new DrainQueue(
+      (due) =>
+        new Promise<DeleteOutcome[]>((resolve) => {
+          runRound = () => {
+            const refs = due();
+            sent.push(refs.map((r) => r.name));
+            resolve(refs.map(() => "deleted"));
+          };
+        }),
+      pino({ level: "silent" }),
+    );
+    drains.add("be_web/a", ref("a"));
+    drains.add("be_web/b", ref("b"));
+    await vi.advanceTimersByTimeAsync(500);
+    drains.delete("be_web/a"); // a is desired again: the apply re-enabled it
+    await vi.advanceTimersByTimeAsync(300);
+    drains.delete("be_web/b"); // b too, and taken out again 200 ms before the round's turn
+    drains.add("be_web/b", ref("b"));
+    runRound();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toEqual([[]]);
+    expect(drains.has("be_web/b")).toBe(true);
+    // b's own 500 ms pass: then it goes.
+    await vi.advanceTimersByTimeAsync(500);
+    runRound();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toEqual([[], ["b"]]);
+    expect(drains.has("be_web/b")).toBe(false);
   });
 });
