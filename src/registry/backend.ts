@@ -43,21 +43,26 @@ export interface Backend {
 /** Identity within the registry: ids are unique within a service only. */
 export const backendKey = (b: { service: string; id: string }): string => flat(b.service, "/", b.id);
 
-/** The backend `claim` of `source` describes, `since` the oldest of its claims, `slot` given by its service's Slots. */
+/**
+ * The backend `claim` of `source` describes, `since` the oldest of its claims, `slot` given by its
+ * service's Slots. `was`: the same backend's earlier value, whose derived strings it takes over (the
+ * registry keys by that id string: a new one per update would hold two copies).
+ */
 export function makeBackend(
   source: string,
   claim: BackendClaim,
   since: number,
   ready: boolean,
   slot: number,
+  was?: Backend,
 ): Backend {
   const { service, family, address, port, host, pid, comm, uid, netns, backlog, cgroup } = claim;
   const backend: Backend = {
-    id: backendId(family, address, port),
+    id: was?.id ?? backendId(family, address, port),
     service,
     address,
     port,
-    endpoint: endpointOf(family, address, port),
+    endpoint: was?.endpoint ?? endpointOf(family, address, port),
     family,
     host,
     pid,

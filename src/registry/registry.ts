@@ -14,7 +14,7 @@
  * behind it; once the last one is gone, a backend that comes back waits again.
  */
 import type { BackendClaim } from "../sources/source.js";
-import { type Backend, backendKey, makeBackend, sameBackend } from "./backend.js";
+import { type Backend, makeBackend, sameBackend } from "./backend.js";
 import { backendId } from "./backend-id.js";
 import { Slots } from "./slots.js";
 
@@ -43,10 +43,36 @@ interface HeldClaim {
 }
 
 interface Entry {
+  /** Its `ready` is the entry's: it outlives the claims the rest is recomputed from. */
   backend: Backend;
-  ready: boolean;
-  /** Claims behind it: one, nearly always (a Map per backend would cost more than the backend). */
-  claims: HeldClaim[];
+  /**
+   * Claims behind it: one, nearly always, held without an array (one costs ~56 bytes a backend);
+   * none only between a withdrawal and the settle that removes the entry.
+   */
+  claims: HeldClaim | HeldClaim[] | undefined;
+}
+
+const NO_CLAIMS: readonly HeldClaim[] = Object.freeze([]);
+
+function claimsOf(entry: Entry): readonly HeldClaim[] {
+  const { claims } = entry;
+  return claims === undefined ? NO_CLAIMS : Array.isArray(claims) ? claims : [claims];
+}
+
+function addClaim(entry: Entry, held: HeldClaim): void {
+  const { claims } = entry;
+  if (claims === undefined) entry.claims = held;
+  else if (Array.isArray(claims)) claims.push(held);
+  else entry.claims = [claims, held];
+}
+
+function removeClaim(entry: Entry, held: HeldClaim): void {
+  const { claims } = entry;
+  if (claims === held) entry.claims = undefined;
+  else if (Array.isArray(claims)) {
+    claims.splice(claims.indexOf(held), 1);
+    if (claims.length === 1) entry.claims = claims[0];
+  }
 }
 
 /** Claims compare equal when everything but `since` is: a resync re-reporting a socket changes nothing. */
@@ -73,9 +99,9 @@ function compareKeys(a: string, b: string): number {
 }
 
 /** The claim that speaks for a backend: lowest pid, then source, then key. */
-function representative(entry: Entry): HeldClaim {
+function representative(claims: readonly HeldClaim[]): HeldClaim {
   let best: HeldClaim | undefined;
-  for (const held of entry.claims) {
+  for (const held of claims) {
     if (
       !best ||
       held.claim.pid < best.claim.pid ||
@@ -93,8 +119,9 @@ function representative(entry: Entry): HeldClaim {
 export type Gated = (service: string) => boolean;
 
 export class Registry {
-  /** Backends by `service/id`. */
-  readonly #entries = new Map<string, Entry>();
+  /** Backends by service, then id: keyed by the backend's own id string, not one more per backend. */
+  readonly #entries = new Map<string, Map<string, Entry>>();
+  #size = 0;
   /** Each source's claims by key. */
   readonly #bySource = new Map<string, Map<string, HeldClaim>>();
   readonly #slots = new Map<string, Slots>();
@@ -137,9 +164,8 @@ export class Registry {
   /** A waiting backend passed its readiness check: it becomes routable (an `updated` change). */
   markReady(service: string, id: string, firstEventTs?: bigint): RegistryChange {
     const change = emptyChange();
-    const entry = this.#entries.get(backendKey({ service, id }));
-    if (!entry || entry.ready) return change;
-    entry.ready = true;
+    const entry = this.#entries.get(service)?.get(id);
+    if (!entry || entry.backend.ready) return change;
     const before = entry.backend;
     entry.backend = { ...before, ready: true };
     change.updated.push(entry.backend);
@@ -156,10 +182,10 @@ export class Registry {
     this.#gated = gated;
     const change = emptyChange();
     const from: Backend[] = [];
-    for (const entry of this.#entries.values()) {
-      if (entry.ready || gated(entry.backend.service)) continue;
-      from.push(entry.backend);
-      change.updated.push(...this.markReady(entry.backend.service, entry.backend.id).updated);
+    for (const backend of this.backends()) {
+      if (backend.ready || gated(backend.service)) continue;
+      from.push(backend);
+      change.updated.push(...this.markReady(backend.service, backend.id).updated);
     }
     if (from.length > 0) change.updatedFrom = from;
     return change;
@@ -171,16 +197,16 @@ export class Registry {
   }
 
   *backends(): IterableIterator<Backend> {
-    for (const entry of this.#entries.values()) yield entry.backend;
+    for (const entries of this.#entries.values()) for (const entry of entries.values()) yield entry.backend;
   }
 
   get(service: string, id: string): Backend | undefined {
-    return this.#entries.get(`${service}/${id}`)?.backend;
+    return this.#entries.get(service)?.get(id)?.backend;
   }
 
   /** Number of backends. */
   get size(): number {
-    return this.#entries.size;
+    return this.#size;
   }
 
   /** Number of claims a source holds. */
@@ -196,11 +222,9 @@ export class Registry {
       this.#bySource.set(source, claims);
     }
     const held = claims.get(claim.key);
-    const key = backendKey({
-      service: claim.service,
-      id: backendId(claim.family, claim.address, claim.port),
-    });
-    if (held && backendKey(held.entry.backend) === key) {
+    const { service } = claim;
+    const id = backendId(claim.family, claim.address, claim.port);
+    if (held && held.entry.backend.service === service && held.entry.backend.id === id) {
       if (sameClaim(held.claim, claim)) return;
       held.claim = { ...claim, since: held.claim.since };
       if (!touched.has(held.entry)) touched.set(held.entry, held.entry.backend);
@@ -208,24 +232,28 @@ export class Registry {
     }
     // A known key that now describes another backend: its earlier claim is over (a lost close).
     if (held) this.#withdraw(source, claim.key, touched);
-    let entry = this.#entries.get(key);
+    let entries = this.#entries.get(service);
+    if (!entries) {
+      entries = new Map();
+      this.#entries.set(service, entries);
+    }
+    let entry = entries.get(id);
     if (!entry) {
-      const ready = !this.#gated(claim.service);
-      let slots = this.#slots.get(claim.service);
+      let slots = this.#slots.get(service);
       if (!slots) {
         slots = new Slots();
-        this.#slots.set(claim.service, slots);
+        this.#slots.set(service, slots);
       }
-      const backend = makeBackend(source, claim, claim.since, ready, slots.take());
-      entry = { backend, ready, claims: [] };
-      this.#entries.set(key, entry);
+      const backend = makeBackend(source, claim, claim.since, !this.#gated(service), slots.take());
+      entry = { backend, claims: undefined };
+      // The backend's id string, which it holds anyway.
+      entries.set(backend.id, entry);
+      this.#size++;
       touched.set(entry, undefined);
     } else if (!touched.has(entry)) touched.set(entry, entry.backend);
     const next: HeldClaim = { source, claim, entry };
     claims.set(claim.key, next);
-    // A literal holds one; a push onto [] makes room for 17 (~150 bytes a backend, nearly all unused).
-    if (entry.claims.length === 0) entry.claims = [next];
-    else entry.claims.push(next);
+    addClaim(entry, next);
   }
 
   #withdraw(source: string, key: string, touched: Map<Entry, Backend | undefined>): void {
@@ -235,25 +263,30 @@ export class Registry {
     claims.delete(key);
     if (claims.size === 0) this.#bySource.delete(source);
     if (!touched.has(held.entry)) touched.set(held.entry, held.entry.backend);
-    held.entry.claims.splice(held.entry.claims.indexOf(held), 1);
+    removeClaim(held.entry, held);
   }
 
   /** Recomputes each touched entry once and records what changed about it. */
   #settle(touched: Map<Entry, Backend | undefined>, change: RegistryChange): void {
     for (const [entry, before] of touched) {
-      if (entry.claims.length === 0) {
-        const { service, slot } = entry.backend;
-        this.#entries.delete(backendKey(entry.backend));
+      const held = claimsOf(entry);
+      if (held.length === 0) {
+        const { service, id, slot } = entry.backend;
+        const entries = this.#entries.get(service);
+        entries?.delete(id);
+        if (entries?.size === 0) this.#entries.delete(service);
+        this.#size--;
         const slots = this.#slots.get(service);
         slots?.give(slot);
         if (slots?.size === 0) this.#slots.delete(service);
         if (before) change.removed.push(before);
         continue;
       }
-      const rep = representative(entry);
+      const rep = representative(held);
       let since = Number.POSITIVE_INFINITY;
-      for (const held of entry.claims) since = Math.min(since, held.claim.since);
-      const next = makeBackend(rep.source, rep.claim, since, entry.ready, entry.backend.slot);
+      for (const h of held) since = Math.min(since, h.claim.since);
+      const { ready, slot } = entry.backend;
+      const next = makeBackend(rep.source, rep.claim, since, ready, slot, entry.backend);
       if (!before) {
         entry.backend = next;
         change.added.push(next);

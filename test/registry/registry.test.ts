@@ -92,6 +92,26 @@ describe("Registry", () => {
     expect(reg.update("etcd-0", [], ["/lbwatch/v1/backends/web/h1/b"]).removed).toHaveLength(1);
   });
 
+  it("counts and lists the backends of several services, each once, as they come and go", () => {
+    const reg = new Registry();
+    reg.update(
+      "local",
+      [claim({ key: "1" }), claim({ key: "2", service: "api" }), claim({ key: "3", port: 8001 })],
+      [],
+    );
+    expect([reg.size, [...reg.backends()].map((b) => `${b.service}:${b.port}`).sort()]).toEqual([
+      3,
+      ["api:8000", "web:8000", "web:8001"],
+    ]);
+    expect(reg.get("api", "b127_0_0_1_8000")?.claim).toBe("2");
+    reg.update("local", [], ["2", "1"]);
+    expect([reg.size, reg.get("api", "b127_0_0_1_8000"), [...reg.backends()].map((b) => b.port)]).toEqual([
+      1,
+      undefined,
+      [8001],
+    ]);
+  });
+
   it("never compares keys across sources: the same key in two sources is two claims", () => {
     const reg = new Registry();
     reg.update("a", [claim({ key: "1", port: 8001 })], []);
