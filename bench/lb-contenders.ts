@@ -50,7 +50,7 @@ async function measure(
   const out: Record<string, unknown> = { readyMs: running.readyMs };
   const pid = running.controller?.pid;
   if (scenario.idleWindowMs) {
-    out.settleMs = await settle(running, layout, 120_000);
+    out.settleMs = await settle(running, layout, 120_000, spec.kind === "lbwatch");
     out.idle = await idleCpu(running, scenario.idleWindowMs);
   }
   if (pid) out.controllerRssMiB = { ready: MiB(await rssBytes(pid)) };
