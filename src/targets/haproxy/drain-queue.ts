@@ -44,6 +44,8 @@ export class DrainQueue {
   /** How many of #servers the rounds still delete: no timer runs for the given-up ones alone. */
   #deleting = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** When #timer fires. */
+  #timerAt = Number.POSITIVE_INFINITY;
   #delayMs = RETRY_FIRST_MS;
 
   /**
@@ -84,7 +86,7 @@ export class DrainQueue {
     });
     this.#deleting++;
     this.#onChange(this.#keys);
-    this.#schedule(true);
+    this.#armAt(now + RETRY_FIRST_MS);
   }
 
   /** Back in the desired set (or gone by other means): no longer to delete. */
@@ -108,6 +110,7 @@ export class DrainQueue {
     this.#deleting = 0;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
     if (had) this.#onChange(this.#keys);
   }
 
@@ -125,19 +128,30 @@ export class DrainQueue {
     this.#deleting--;
   }
 
-  #schedule(soon: boolean): void {
-    if (soon) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#delayMs = RETRY_FIRST_MS;
-    } else this.#delayMs = Math.min(this.#delayMs * 2, RETRY_MAX_MS);
-    if (this.#timer || this.#deleting === 0) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#round().catch((err: unknown) => this.#log.debug({ err }, "server deletions failed: retrying"));
-    }, this.#delayMs);
+  /**
+   * A round at `at`, unless one is due sooner. A removal never pushes an armed round out: under a
+   * stream of removals less than 500 ms apart, none would run and HAProxy would keep every one.
+   * After a round the next comes 500 ms later at the earliest, with everything due by then.
+   */
+  #armAt(at: number): void {
+    if (this.#deleting === 0 || at >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        this.#round().catch((err: unknown) => this.#log.debug({ err }, "server deletions failed: retrying"));
+      },
+      Math.max(0, at - Date.now()),
+    );
     // Pending deletions must not keep a stopping lbwatch alive: the next reload drops those servers.
     this.#timer.unref();
+  }
+
+  #backOff(): void {
+    this.#delayMs = Math.min(this.#delayMs * 2, RETRY_MAX_MS);
+    this.#armAt(Date.now() + this.#delayMs);
   }
 
   async #round(): Promise<void> {
@@ -149,7 +163,7 @@ export class DrainQueue {
         return due.map(([, d]) => d.ref);
       });
     } catch (err) {
-      this.#schedule(false);
+      this.#backOff();
       throw err;
     }
     let busy = false;
@@ -163,7 +177,15 @@ export class DrainQueue {
       else changed = this.#forget(key) || changed;
     });
     if (changed) this.#onChange(this.#keys);
-    if (busy) this.#schedule(false);
+    if (busy) this.#backOff();
+    else this.#delayMs = RETRY_FIRST_MS;
+    // Those not due yet go at their own time, but in one round with all due by then: a round
+    // takes the target's queue, which live changes under churn are waiting for.
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const d of this.#servers.values())
+      if (d.deleting && d.notBefore > now) next = Math.min(next, d.notBefore);
+    this.#armAt(Math.max(next, now + RETRY_FIRST_MS));
   }
 
   /** The servers to delete now; those past the limit are given up (kept in maintenance). */

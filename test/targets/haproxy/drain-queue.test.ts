@@ -37,6 +37,19 @@ describe("DrainQueue", () => {
     expect(records.at(-1)).toEqual([]);
   });
 
+  it("deletes under a stream of removals 100 ms apart, in rounds 500 ms apart, each server once its 500 ms passed", async () => {
+    const { drains, batches } = queue(() => "deleted");
+    const names = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    for (const name of names) {
+      drains.add(`be_web/${name}`, ref(name));
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(batches).toEqual([["s0"], ["s1", "s2", "s3", "s4", "s5"]]);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(batches.at(-1)).toEqual(["s6", "s7", "s8", "s9"]);
+    expect(names.some((n) => drains.has(`be_web/${n}`))).toBe(false);
+  });
+
   it("keeps a server it gave up deleting as its own maintenance, and stops trying", async () => {
     const { drains, batches } = queue(() => "busy", 3000);
     drains.add("be_web/a", ref("a"));
