@@ -46,6 +46,7 @@ export class DrainQueue {
   #timer: NodeJS.Timeout | undefined;
   /** When #timer fires. */
   #timerAt = Number.POSITIVE_INFINITY;
+  #inRound = false;
   #delayMs = RETRY_FIRST_MS;
 
   /**
@@ -134,7 +135,7 @@ export class DrainQueue {
    * After a round the next comes 500 ms later at the earliest, with everything due by then.
    */
   #armAt(at: number): void {
-    if (this.#deleting === 0 || at >= this.#timerAt) return;
+    if (this.#deleting === 0 || this.#inRound || at >= this.#timerAt) return;
     clearTimeout(this.#timer);
     this.#timerAt = at;
     this.#timer = setTimeout(
@@ -157,15 +158,20 @@ export class DrainQueue {
   async #round(): Promise<void> {
     let due: [string, Draining][] = [];
     let outcomes: DeleteOutcome[];
+    // One round at a time: a second would delete the first one's servers again. The end of this one
+    // arms the next for whatever came meanwhile.
+    this.#inRound = true;
     try {
       outcomes = await this.#remove(() => {
         due = this.#due();
         return due.map(([, d]) => d.ref);
       });
     } catch (err) {
+      this.#inRound = false;
       this.#backOff();
       throw err;
     }
+    this.#inRound = false;
     let busy = false;
     let changed = false;
     due.forEach(([key, d], i) => {
@@ -179,13 +185,13 @@ export class DrainQueue {
     if (changed) this.#onChange(this.#keys);
     if (busy) this.#backOff();
     else this.#delayMs = RETRY_FIRST_MS;
-    // Those not due yet go at their own time, but in one round with all due by then: a round
-    // takes the target's queue, which live changes under churn are waiting for.
-    const now = Date.now();
+    // The rest (due while this round ran, or later) go at their own time, but in one round with all
+    // due by then: a round takes the target's queue, which live changes under churn are waiting for.
+    const tried = new Set(due.map(([, d]) => d));
     let next = Number.POSITIVE_INFINITY;
     for (const d of this.#servers.values())
-      if (d.deleting && d.notBefore > now) next = Math.min(next, d.notBefore);
-    this.#armAt(Math.max(next, now + RETRY_FIRST_MS));
+      if (d.deleting && !tried.has(d)) next = Math.min(next, d.notBefore);
+    this.#armAt(Math.max(next, Date.now() + RETRY_FIRST_MS));
   }
 
   /** The servers to delete now; those past the limit are given up (kept in maintenance). */

@@ -50,6 +50,27 @@ describe("DrainQueue", () => {
     expect(names.some((n) => drains.has(`be_web/${n}`))).toBe(false);
   });
 
+  it("deletes the servers that became due while a slow round ran, in the next round", async () => {
+    const sent: string[][] = [];
+    const drains = new DrainQueue(
+      async (due) => {
+        const refs = due();
+        sent.push(refs.map((r) => r.name));
+        // HAProxy 2.6 takes seconds for thousands of deletions.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        return refs.map(() => "deleted");
+      },
+      pino({ level: "silent" }),
+    );
+    drains.add("be_web/a", ref("a"));
+    await vi.advanceTimersByTimeAsync(600);
+    drains.add("be_web/b", ref("b")); // due at 1,100, while the round of a runs until 1,500
+    await vi.advanceTimersByTimeAsync(1500); // the next round: 500 ms after the last, at 2,000
+    expect(sent).toEqual([["a"], ["b"]]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect([drains.has("be_web/a"), drains.has("be_web/b"), sent.length]).toEqual([false, false, 2]);
+  });
+
   it("keeps a server it gave up deleting as its own maintenance, and stops trying", async () => {
     const { drains, batches } = queue(() => "busy", 3000);
     drains.add("be_web/a", ref("a"));
