@@ -14,9 +14,9 @@ interface StartOptions {
   env?: Record<string, string>;
   cwd?: string;
   /**
-   * false: keep only stderrTail. HAProxy logs a line per server that goes down, and at 100,000
-   * servers keeping them all held ~30 MiB in the process that started it: render-scale's worker
-   * measured that as lbwatch's memory.
+   * false: keep only stderrTail. HAProxy logs a line per server its check takes down: at 10,000
+   * checked servers, keeping them (each a slice pinning its 40 KB read) held ~3 MiB in the process
+   * that started it, which render-scale's worker counted as lbwatch's memory.
    */
   stderrLines?: boolean;
 }

@@ -157,21 +157,20 @@ export class DrainQueue {
 
   async #round(): Promise<void> {
     let due: [string, Draining][] = [];
-    let outcomes: DeleteOutcome[];
     // One round at a time: a second would delete the first one's servers again. The end of this one
     // arms the next for whatever came meanwhile.
     this.#inRound = true;
-    try {
-      outcomes = await this.#remove(() => {
-        due = this.#due();
-        return due.map(([, d]) => d.ref);
+    const outcomes = await this.#remove(() => {
+      due = this.#due();
+      return due.map(([, d]) => d.ref);
+    })
+      .finally(() => {
+        this.#inRound = false;
+      })
+      .catch((err: unknown) => {
+        this.#backOff();
+        throw err;
       });
-    } catch (err) {
-      this.#inRound = false;
-      this.#backOff();
-      throw err;
-    }
-    this.#inRound = false;
     let busy = false;
     let changed = false;
     due.forEach(([key, d], i) => {
