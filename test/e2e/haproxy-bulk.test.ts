@@ -5,6 +5,7 @@
  */
 import { afterEach, expect, it } from "vitest";
 import { compileTemplate } from "../../src/render/template.js";
+import { BULK_SPACING_MS } from "../../src/targets/haproxy/bulk-route.js";
 import { sendCommand } from "../../src/targets/haproxy/cli-socket.js";
 import { parseShowProc } from "../../src/targets/haproxy/master-cli.js";
 import { until } from "../cli/lbwatch-process.js";
@@ -84,7 +85,7 @@ describeEbpf("lbwatch and thousands of new servers in one backend", () => {
     expect(await reloads(haproxy.masterSocket)).toBe(0);
   }, 90_000);
 
-  it("takes thousands of listeners that appear at once while it runs with at most two reloads, and no more reloads for them within 10 s", async () => {
+  it("takes thousands of listeners that appear at once while it runs with at most two reloads, and no further reload for them within 10 s of one", async () => {
     const p = await startPair(55);
     cleanups.push(() => p.stop());
     const empty = (await compileTemplate(p.ws.template)).render(renderContext({ web: [] }));
@@ -109,6 +110,9 @@ describeEbpf("lbwatch and thousands of new servers in one backend", () => {
     const again = await startManyListeners(p.base + 50, FLEET);
     cleanups.push(() => again.stop());
     expect(await until(async () => (await p.routable()).length === FLEET + 1, 30_000)).toBe(true);
-    expect(await reloads(haproxy.masterSocket)).toBe(count);
+    // Spaced reloads, not none: when the first wave came slowly enough to go live (a loaded CI
+    // host), the second may take its one reload; after a reload within the spacing, none.
+    const spaced = Date.now() - startedAt < BULK_SPACING_MS;
+    expect(await reloads(haproxy.masterSocket)).toBeLessThanOrEqual(count > 0 && spaced ? count : count + 1);
   }, 90_000);
 });
